@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# make lint: ruff (style and bugs), mypy with django-stubs (types), import-linter (dependency direction).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+infra/bootstrap.sh >/dev/null
+echo "==> ruff"
+.venv/bin/ruff check .
+echo "==> mypy"
+.venv/bin/mypy platform/wuye tenants modules billing_gateway
+echo "==> import-linter"
+.venv/bin/lint-imports

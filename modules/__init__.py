@@ -1,0 +1,1 @@
+"""Tenant apps, one per chapter of the handbook (DOMAIN.md). Each lives in every company's schema."""

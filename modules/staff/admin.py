@@ -1,0 +1,1 @@
+"""Departments and positions are edited in the company portal, not Django's admin."""

@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class StaffConfig(AppConfig):
+    name = "modules.staff"
+    label = "staff"
+    verbose_name = _("Staff")
+
+    def ready(self) -> None:
+        from wuye.core.seeding import register_seeder
+        from wuye.portal.navigation import NavItem, register
+
+        from . import policies
+        from .services import organisation_seed
+
+        register_seeder("staff.organisation", organisation_seed, order=20)
+        register(NavItem("staff.departments", _("Departments"), "staff:department_list", permission=policies.VIEW_ORGANISATION, order=30))

@@ -1,0 +1,1 @@
+"""The organisation has no background work yet."""

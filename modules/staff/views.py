@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from wuye.core.errors import PolicyDenied
+
+from . import selectors
+
+
+@login_required
+def department_list(request: HttpRequest) -> HttpResponse:
+    try:
+        departments = selectors.department_list(viewer=request.user)
+    except PolicyDenied as exc:
+        return render(request, "portal/message_page.html", {"heading": _("Not allowed"), "message": exc.message}, status=403)
+    return render(request, "staff/department_list.html", {"departments": departments})

@@ -1,0 +1,1 @@
+"""Wuye (物业): the Django project and the platform's shared core."""

@@ -1,0 +1,1 @@
+"""Accounts are managed through the portal and the vendor console, not Django's admin."""

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.cache import cache
+from django.db import connection
+from django.utils.translation import gettext_lazy as _
+
+from . import roles
+from .models import User, UserKind
+
+MAX_FAILED_SIGN_INS = 10
+FAILED_SIGN_IN_WINDOW = 15 * 60
+
+
+class SignInForm(AuthenticationForm):
+    """E-mail and password; after 10 failures for one e-mail in 15 minutes, further tries are refused
+    (the counter is in the company's part of the cache)."""
+
+    username = forms.EmailField(label=_("E-mail"), widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}))
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _("The e-mail or the password is wrong."),
+        "throttled": _("Too many failed attempts. Try again in 15 minutes."),
+        "wrong_area": _("This account cannot sign in here."),
+    }
+
+    def _throttle_key(self) -> str:
+        return f"signin-failures:{User.objects.normalize_email(self.data.get('username', ''))}"
+
+    def clean(self) -> dict[str, Any]:
+        key = self._throttle_key()
+        if (cache.get(key) or 0) >= MAX_FAILED_SIGN_INS:
+            raise forms.ValidationError(self.error_messages["throttled"], code="throttled")
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            try:
+                cache.incr(key)
+            except ValueError:
+                cache.set(key, 1, FAILED_SIGN_IN_WINDOW)
+            raise
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)
+        in_vendor_area = connection.schema_name == "public"
+        if in_vendor_area != (user.kind == UserKind.VENDOR) or (in_vendor_area and not user.is_staff):
+            raise forms.ValidationError(self.error_messages["wrong_area"], code="wrong_area")
+        cache.delete(self._throttle_key())
+
+
+class SetPasswordForm(forms.Form):
+    password = forms.CharField(label=_("New password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password_again = forms.CharField(label=_("New password, again"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("password") and data.get("password") != data.get("password_again"):
+            self.add_error("password_again", _("The two passwords differ."))
+        return data
+
+
+class ForgotPasswordForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail"))
+
+
+class InviteForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    email = forms.EmailField(label=_("E-mail"))
+    phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
+    roles = forms.MultipleChoiceField(
+        label=_("Roles"), required=False, widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["roles"].choices = list(roles.names().items())

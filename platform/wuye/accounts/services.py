@@ -1,0 +1,240 @@
+"""Writes on accounts. Every function is atomic, keyword-only, and checks its policy first."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from wuye.core.errors import NotFound, PolicyDenied, ServiceError
+from wuye.core.policies import require
+from wuye.core.queue import enqueue_on_commit
+from wuye.core.seeding import SeedContext
+
+from . import policies, roles
+from .models import ApiToken, User, UserKind
+from .tokens import api_token_new, decode_uid, link_tokens
+
+
+def _clean_email(email: str) -> str:
+    email = User.objects.normalize_email(email)
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ServiceError(_("Enter a valid e-mail address."), code="invalid_email", field="email") from None
+    return email
+
+
+def _clean_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ServiceError(_("Enter a name."), code="name_required", field="name")
+    if len(name) > 100:
+        raise ServiceError(_("A name has at most 100 characters."), code="name_too_long", field="name")
+    return name
+
+
+def _clean_password(password: str, user: User) -> None:
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ServiceError(" ".join(exc.messages), code="weak_password", field="password") from None
+
+
+def _roles(codes: Sequence[str]) -> list[Group]:
+    unknown = set(codes) - set(roles.names())
+    groups = list(Group.objects.filter(name__in=codes))
+    if unknown or len(groups) != len(set(codes)):
+        raise ServiceError(_("Unknown role: %(roles)s") % {"roles": ", ".join(sorted(unknown or codes))}, field="roles")
+    return groups
+
+
+def roles_seed(context: SeedContext) -> None:
+    """Seeder: every defined role as an auth group holding the permissions granted to it."""
+    for code in roles.names():
+        codenames = roles.permissions_of(code)
+        group, _created = Group.objects.get_or_create(name=code)
+        query = Q()
+        for codename in codenames:
+            app_label, name = codename.split(".", 1)
+            query |= Q(content_type__app_label=app_label, codename=name)
+        permissions = list(Permission.objects.filter(query))
+        if len(permissions) != len(codenames):
+            raise RuntimeError(f"role {code}: some permissions do not exist in this schema: {codenames}")
+        group.permissions.set(permissions)
+
+
+@transaction.atomic
+def user_create(
+    *,
+    email: str,
+    name: str,
+    password: str | None,
+    kind: str = UserKind.STAFF,
+    roles: Sequence[str] = (),
+    phone: str = "",
+    is_staff: bool = False,
+    is_superuser: bool = False,
+) -> User:
+    """A user with a password (None: unusable until they follow an invitation). For provisioning and
+    the command line; people inviting people go through `user_invite`."""
+    email = _clean_email(email)
+    name = _clean_name(name)
+    if kind not in UserKind.values:
+        raise ServiceError(_("Unknown kind of user."), field="kind")
+    if User.objects.filter(email=email).exists():
+        raise ServiceError(_("%(email)s already has an account here.") % {"email": email}, code="email_taken", field="email")
+    user = User(email=email, name=name, kind=kind, phone=phone.strip(), is_staff=is_staff, is_superuser=is_superuser)
+    if password is not None:
+        _clean_password(password, user)
+    user.set_password(password)
+    user.save()
+    if roles:
+        user.groups.set(_roles(roles))
+    return user
+
+
+@transaction.atomic
+def user_invite(
+    *, by: User | None, email: str, name: str, roles: Sequence[str] = (), phone: str = "", send: bool = True
+) -> User:
+    """Create a staff account without a password and e-mail the person a link to choose one.
+
+    `by` is None only when the platform invites a company's first administrator."""
+    if by is not None:
+        require(by, policies.INVITE_STAFF)
+    user = user_create(email=email, name=name, password=None, roles=roles, phone=phone)
+    user.invited_by = by
+    user.invited_at = timezone.now()
+    user.save(update_fields=["invited_by", "invited_at"])
+    if send:
+        _queue_link_mail(user, purpose="invitation")
+    return user
+
+
+def _queue_link_mail(user: User, *, purpose: str) -> None:
+    from .tasks import link_mail_send
+
+    enqueue_on_commit(link_mail_send, str(user.id), purpose)
+
+
+def _active_admin_count() -> int:
+    return User.objects.filter(is_active=True, groups__name=policies.COMPANY_ADMIN).distinct().count()
+
+
+@transaction.atomic
+def user_deactivate(*, by: User, user: User, reason: str = "") -> User:
+    """Deactivate a staff account: it can no longer sign in, its sessions and API tokens stop working."""
+    require(by, policies.DEACTIVATE_STAFF)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.pk == by.pk:
+        raise ServiceError(_("You cannot deactivate your own account."), code="self_deactivation")
+    if not user.is_active:
+        raise ServiceError(_("This account is already deactivated."), code="already_inactive")
+    if user.groups.filter(name=policies.COMPANY_ADMIN).exists() and _active_admin_count() <= 1:
+        raise ServiceError(_("The last company administrator cannot be deactivated."), code="last_admin")
+    user.is_active = False
+    user.deactivated_at = timezone.now()
+    user.deactivated_by = by
+    user.save(update_fields=["is_active", "deactivated_at", "deactivated_by"])
+    ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    return user
+
+
+@transaction.atomic
+def user_reactivate(*, by: User, user: User) -> User:
+    require(by, policies.DEACTIVATE_STAFF)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_active:
+        raise ServiceError(_("This account is already active."), code="already_active")
+    user.is_active = True
+    user.deactivated_at = None
+    user.deactivated_by = None
+    user.save(update_fields=["is_active", "deactivated_at", "deactivated_by"])
+    return user
+
+
+@transaction.atomic
+def user_password_reset_send(*, by: User | None, user: User) -> None:
+    """E-mail `user` a link to choose a new password. Staff can trigger it for others (with the
+    permission); anyone can for themselves (by=None from the "forgot password" page)."""
+    if by is not None and by.pk != user.pk:
+        require(by, policies.RESET_STAFF_PASSWORD)
+    if not user.is_active:
+        raise ServiceError(_("This account is deactivated."), code="inactive")
+    _queue_link_mail(user, purpose="invitation" if not user.has_usable_password() else "password_reset")
+
+
+def user_from_link(*, uidb64: str, token: str) -> User:
+    """The user a one-time link was made for, or NotFound when it is unknown, spent or expired."""
+    user_id = decode_uid(uidb64)
+    user = User.objects.filter(pk=user_id, is_active=True).first() if user_id else None
+    if user is None or not link_tokens.check_token(user, token):
+        raise NotFound(_("This link is invalid or has expired. Ask for a new one."), code="link_invalid")
+    return user
+
+
+@transaction.atomic
+def user_password_set_from_link(*, uidb64: str, token: str, password: str) -> User:
+    user = user_from_link(uidb64=uidb64, token=token)
+    _clean_password(password, user)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    return user
+
+
+@transaction.atomic
+def user_language_set(*, user: User, language: str) -> User:
+    from django.conf import settings
+
+    if language not in dict(settings.LANGUAGES):
+        raise ServiceError(_("Unknown language."), field="language")
+    user.language = language
+    user.save(update_fields=["language"])
+    return user
+
+
+@transaction.atomic
+def api_token_create(*, user: User, name: str, expires_in_days: int | None = None) -> tuple[ApiToken, str]:
+    """A new API token for `user`; returns it and its text, which is shown only this once."""
+    if not user.is_active:
+        raise PolicyDenied(_("This account is deactivated."))
+    name = (name or "").strip() or "API"
+    if len(name) > 100:
+        raise ServiceError(_("A name has at most 100 characters."), field="name")
+    if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
+        raise ServiceError(_("A token expires after 1 to 3650 days."), field="expires_in_days")
+    raw, prefix, key_hash = api_token_new(connection.schema_name)
+    token = ApiToken.objects.create(
+        user=user,
+        name=name,
+        prefix=prefix,
+        key_hash=key_hash,
+        expires_at=timezone.now() + dt.timedelta(days=expires_in_days) if expires_in_days else None,
+    )
+    return token, raw
+
+
+@transaction.atomic
+def api_token_revoke(*, by: User, token: ApiToken) -> ApiToken:
+    if token.user_id != by.pk:
+        require(by, policies.DEACTIVATE_STAFF)
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+def expired_tokens_purge(*, older_than_days: int = 90) -> int:
+    """Delete tokens that expired or were revoked long ago (they authenticate nothing)."""
+    cutoff = timezone.now() - dt.timedelta(days=older_than_days)
+    deleted, _detail = ApiToken.objects.filter(Q(revoked_at__lt=cutoff) | Q(expires_at__lt=cutoff)).delete()
+    return deleted

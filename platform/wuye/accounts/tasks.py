@@ -1,0 +1,45 @@
+"""Celery tasks of accounts: thin, take ids, safe to run twice."""
+
+from __future__ import annotations
+
+from django.core.mail import send_mail
+from django.db import connection
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+from wuye.celery import app
+from wuye.core.urls import absolute_url
+
+from . import services
+from .models import User
+from .tokens import encode_uid, link_tokens
+
+
+def _company_name() -> str:
+    return str(getattr(getattr(connection, "tenant", None), "name", "") or "Wuye")
+
+
+def _language_for(user: User) -> str:
+    return user.language or getattr(getattr(connection, "tenant", None), "language", "") or "zh-hans"
+
+
+@app.task(name="wuye.accounts.tasks.link_mail_send")
+def link_mail_send(user_id: str, purpose: str) -> bool:
+    """E-mail an invitation or a password-reset link. Sending twice sends two valid links, which is
+    harmless: either one works until the password is set."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return False
+    path = reverse("accounts:link", kwargs={"uidb64": encode_uid(user.pk), "token": link_tokens.make_token(user)})
+    with translation.override(_language_for(user)):
+        context = {"user": user, "company": _company_name(), "link": absolute_url(path), "purpose": purpose}
+        subject = render_to_string(f"accounts/email/{purpose}_subject.txt", context).strip()
+        body = render_to_string(f"accounts/email/{purpose}.txt", context)
+    send_mail(subject, body, None, [user.email])
+    return True
+
+
+@app.task(name="wuye.accounts.tasks.expired_tokens_purge")
+def expired_tokens_purge() -> int:
+    return services.expired_tokens_purge()

@@ -1,0 +1,136 @@
+"""Pages: sign in and out, one-time links, and the company admin's staff accounts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from wuye.core.errors import NotFound, ServiceError
+
+from . import policies, roles, selectors, services
+from .forms import ForgotPasswordForm, InviteForm, SetPasswordForm, SignInForm
+from .models import User
+
+
+class SignInView(auth_views.LoginView):
+    form_class = SignInForm
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+
+class SignOutView(auth_views.LogoutView):
+    pass
+
+
+def link(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    """An invitation or password-reset link: choose a password, then you are signed in."""
+    try:
+        user = services.user_from_link(uidb64=uidb64, token=token)
+    except NotFound as exc:
+        return render(request, "portal/message_page.html", {"heading": _("Link not valid"), "message": exc.message}, status=404)
+    form = SetPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.user_password_set_from_link(uidb64=uidb64, token=token, password=form.cleaned_data["password"])
+        except ServiceError as exc:
+            form.add_error("password", exc.message)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("Your password is set. Welcome!"))
+            return redirect("/")
+    invited = not user.has_usable_password()
+    return render(request, "accounts/set_password.html", {"form": form, "invited": invited, "link_user": user})
+
+
+def forgot_password(request: HttpRequest) -> HttpResponse:
+    form = ForgotPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        email = User.objects.normalize_email(form.cleaned_data["email"])
+        user = User.objects.filter(email=email, is_active=True).first()
+        if user is not None:
+            services.user_password_reset_send(by=None, user=user)
+        # The same answer whether or not the account exists: the page does not reveal who has one.
+        return render(request, "portal/message_page.html", {
+            "heading": _("Check your e-mail"),
+            "message": _("If %(email)s has an account here, a link to choose a new password is on its way.") % {"email": email},
+        })
+    return render(request, "accounts/forgot_password.html", {"form": form})
+
+
+@login_required
+def staff_list(request: HttpRequest) -> HttpResponse:
+    try:
+        users = selectors.staff_list(viewer=request.user, search=request.GET.get("q", "").strip(), status=request.GET.get("status", ""))  # type: ignore[arg-type]
+    except ServiceError as exc:
+        return render(request, "portal/message_page.html", {"heading": _("Not allowed"), "message": exc.message}, status=403)
+    role_names = roles.names()
+    return render(request, "accounts/staff_list.html", {
+        "rows": [(member, [role_names.get(g.name, g.name) for g in member.groups.all()]) for member in users[:500]],
+        "q": request.GET.get("q", ""),
+        "status": request.GET.get("status", ""),
+        "counts": selectors.staff_counts(),
+        "can_invite": policies.can_invite_staff(request.user),
+    })
+
+
+@login_required
+def staff_invite(request: HttpRequest) -> HttpResponse:
+    if not policies.can_invite_staff(request.user):
+        return render(request, "portal/message_page.html", {"heading": _("Not allowed"), "message": _("You do not have permission to do this.")}, status=403)
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.user_invite(by=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+        except ServiceError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("Invitation sent to %(email)s.") % {"email": user.email})
+            return redirect("accounts:staff_detail", user_id=user.pk)
+    return render(request, "accounts/staff_invite.html", {"form": form})
+
+
+@login_required
+def staff_detail(request: HttpRequest, user_id: str) -> HttpResponse:
+    try:
+        member = selectors.staff_get(viewer=request.user, user_id=user_id)  # type: ignore[arg-type]
+    except ServiceError as exc:
+        return render(request, "portal/message_page.html", {"heading": _("Not found"), "message": exc.message}, status=exc.http_status)
+    return render(request, "accounts/staff_detail.html", {
+        "member": member,
+        "roles": [roles.names().get(code, code) for code in selectors.role_codes_of(member)],
+        "can_deactivate": policies.can_deactivate_staff(request.user) and member.pk != request.user.pk,
+        "can_reset": policies.can_reset_staff_password(request.user),
+    })
+
+
+_ACTIONS: dict[str, Any] = {
+    "deactivate": (lambda by, user: services.user_deactivate(by=by, user=user), _("Account deactivated.")),
+    "reactivate": (lambda by, user: services.user_reactivate(by=by, user=user), _("Account reactivated.")),
+    "password-reset": (lambda by, user: services.user_password_reset_send(by=by, user=user), _("A link to choose a new password was e-mailed.")),
+}
+
+
+@login_required
+@require_POST
+def staff_action(request: HttpRequest, user_id: str, action: str) -> HttpResponse:
+    if action not in _ACTIONS:
+        return render(request, "portal/message_page.html", {"heading": _("Not found"), "message": _("Unknown action.")}, status=404)
+    run, done_message = _ACTIONS[action]
+    try:
+        member = selectors.staff_get(viewer=request.user, user_id=user_id)  # type: ignore[arg-type]
+        run(request.user, member)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        if exc.http_status in (403, 404):
+            return render(request, "portal/message_page.html", {"heading": _("Not allowed"), "message": exc.message}, status=exc.http_status)
+    else:
+        messages.success(request, done_message)
+    return redirect("accounts:staff_detail", user_id=user_id)

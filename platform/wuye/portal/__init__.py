@@ -1,0 +1,1 @@
+"""The portal: base layout, navigation, static assets, language and time zone per request."""

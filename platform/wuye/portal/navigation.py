@@ -1,0 +1,44 @@
+"""The portal's navigation as data: each module registers its entries with the permission they need."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
+
+from wuye.core.policies import allowed
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str
+    label: str | Promise
+    url_name: str
+    permission: str | None = None  # None: every signed-in user of the company
+    order: int = 100
+    area: str = "company"  # "company" (a company's domain) or "vendor" (the base domain)
+
+
+_ITEMS: dict[str, NavItem] = {}
+
+
+def register(item: NavItem) -> None:
+    _ITEMS[item.key] = item
+
+
+def items_for(user: Any, area: str, current_path: str) -> list[dict[str, Any]]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    result = []
+    for item in sorted(_ITEMS.values(), key=lambda i: (i.order, i.key)):
+        if item.area != area or (item.permission and not allowed(user, item.permission)):
+            continue
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:
+            continue
+        active = current_path == url or (url != "/" and current_path.startswith(url))
+        result.append({"label": item.label, "url": url, "active": active})
+    return result

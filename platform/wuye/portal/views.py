@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from .middleware import SUPPORTED
+
+
+@require_POST
+def language_set(request: HttpRequest) -> HttpResponse:
+    """Switch the language: remembered in a cookie, and on the account of a signed-in person."""
+    language = request.POST.get("language", "")
+    target = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        target = "/"
+    response = HttpResponseRedirect(target)
+    if language in SUPPORTED:
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=60 * 60 * 24 * 365,
+            samesite="Lax",
+            secure=request.is_secure(),
+            httponly=True,
+        )
+        user = request.user
+        if user.is_authenticated and getattr(user, "language", None) != language:
+            from wuye.accounts.services import user_language_set
+
+            user_language_set(user=user, language=language)  # type: ignore[arg-type]
+    return response
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """A company's start page: who the company is and what needs the signed-in person's attention."""
+    from wuye.accounts import policies
+    from wuye.accounts.selectors import staff_counts
+
+    context = {"staff": staff_counts() if policies.can_view_staff(request.user) else None}
+    return render(request, "portal/home.html", context)

@@ -1,0 +1,42 @@
+"""Celery: Redis broker, JSON only, tasks acknowledged after they ran, one fan-out per periodic job."""
+
+from celery.schedules import crontab
+
+from .base import DATA_DIR, REDIS_URL
+from .env import env_bool, env_str
+
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = REDIS_URL
+CELERY_RESULT_EXPIRES = 60 * 60 * 24
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_DEFAULT_QUEUE = env_str("WUYE_CELERY_QUEUE", "wuye", "Name of the Celery queue web, worker and beat share.")
+# A task is acknowledged only after it ran: a worker that dies mid-task hands it to another. Tasks are
+# written to be safe to run twice (ARCHITECTURE.md).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = 60 * 30
+CELERY_TASK_SOFT_TIME_LIMIT = 60 * 25
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_ALWAYS_EAGER = env_bool(
+    "WUYE_CELERY_EAGER", False, "Run tasks inline instead of on a worker (only for debugging; never in production)."
+)
+CELERY_BEAT_SCHEDULE_FILENAME = env_str(
+    "WUYE_BEAT_SCHEDULE_FILE", str(DATA_DIR / "celerybeat-schedule"), "Where Celery beat keeps its schedule state."
+)
+
+# Periodic jobs run in the public schema; those that concern companies fan out one task per active
+# company (tenants.tasks.fan_out), each running in that company's schema.
+CELERY_BEAT_SCHEDULE = {
+    "spare-pool-refill": {
+        "task": "tenants.tasks.spare_pool_refill",
+        "schedule": 60 * 10,
+    },
+    "companies-daily-housekeeping": {
+        "task": "tenants.tasks.fan_out",
+        "schedule": crontab(hour=3, minute=15),
+        "kwargs": {"task_name": "wuye.accounts.tasks.expired_tokens_purge"},
+    },
+}

@@ -1,0 +1,53 @@
+"""django-tenants: which apps live in the public schema, which in every company's schema."""
+
+from .env import env_int, env_str
+
+SHARED_APPS = [
+    # Our apps first: where two apps define the same management command, the first one listed wins,
+    # and `tenants` extends `migrate` to cover the template and the spare schemas.
+    "tenants",
+    "django_tenants",
+    "wuye.core",
+    "wuye.accounts",
+    "wuye.portal",
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+]
+
+# Every company's schema. Its own users (staff, later owners) and sessions live here, so a session or a
+# token of one company does not exist in another's schema.
+TENANT_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "wuye.core",
+    "wuye.accounts",
+    "modules.staff",
+]
+
+INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
+
+TENANT_MODEL = "tenants.Company"
+TENANT_DOMAIN_MODEL = "tenants.Domain"
+PUBLIC_SCHEMA_URLCONF = "wuye.urls.public"
+ROOT_URLCONF = "wuye.urls.tenant"
+
+# The template every new schema is cloned from; migrated with the companies.
+TENANT_BASE_SCHEMA = env_str("WUYE_TEMPLATE_SCHEMA", "wuye_template", "Name of the template schema new company schemas are cloned from.")
+# Used only by django-tenants' own create_schema (the benchmark compares it); provisioning renames spares.
+TENANT_CREATION_FAKES_MIGRATIONS = True
+
+SPARE_POOL_SIZE = env_int(
+    "WUYE_SPARE_POOL_SIZE", 3, "Spare schemas kept ready so that a new company never waits for migrations."
+)
+SPARE_METHOD = env_str(
+    "WUYE_SPARE_METHOD", "clone", "How spares are made in the background: clone (of the template) or migrate."
+)
+if SPARE_METHOD not in {"clone", "migrate"}:
+    raise ValueError(f"WUYE_SPARE_METHOD={SPARE_METHOD!r}: use clone or migrate")

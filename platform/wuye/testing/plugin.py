@@ -1,0 +1,245 @@
+"""Fixtures for tests on real PostgreSQL schemas and real Redis.
+
+- Two companies, `alpha` and `beta`, are provisioned once per test session (through the real
+  provisioning service) and shared; each has an administrator with a known password.
+- Tests that use the `db` fixture (or any fixture below that needs it) run in a transaction that is
+  rolled back; the schema is reset to public after every test.
+- Tests that need committed data (a real Celery worker, a second connection) use `committed_db` and
+  clean up after themselves; mark them `@pytest.mark.committed`.
+- Celery tasks run inline (eager) unless a test asks for `celery_worker`, a real worker process
+  consuming a queue of its own on the real Redis.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse, urlunparse
+
+import pytest
+
+ADMIN_PASSWORD = "test-admin-password-1"
+COMPANY_SLUGS = ("alpha", "beta")
+
+
+@dataclass
+class CompanyFixture:
+    """A company of the test session with its first administrator."""
+
+    company: Any
+    admin_email: str
+    admin_password: str
+    admin_id: Any
+
+    @property
+    def host(self) -> str:
+        from django.conf import settings
+
+        return f"{self.company.slug}.{settings.BASE_DOMAIN}"
+
+    @property
+    def schema_name(self) -> str:
+        return str(self.company.schema_name)
+
+    def admin(self) -> Any:
+        """The administrator's user row (call inside `in_company`)."""
+        from wuye.accounts.models import User
+
+        return User.objects.get(pk=self.admin_id)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.setdefault("WUYE_ENV", "test")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _celery_eager() -> Iterator[None]:
+    from wuye.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+
+
+@pytest.fixture(scope="session")
+def companies(django_db_setup: None, django_db_blocker: Any) -> dict[str, CompanyFixture]:
+    """alpha and beta, provisioned once for the session, committed."""
+    from django.db import connection
+
+    from tenants import services
+
+    result = {}
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        services.template_ensure()
+        for slug in COMPANY_SLUGS:
+            provisioned = services.company_create(
+                name=f"{slug.title()} 物业",
+                slug=slug,
+                admin_email=f"admin@{slug}.test",
+                admin_name=f"{slug.title()} Admin",
+                admin_password=ADMIN_PASSWORD,
+            )
+            result[slug] = CompanyFixture(
+                company=provisioned.company,
+                admin_email=provisioned.admin.email,
+                admin_password=ADMIN_PASSWORD,
+                admin_id=provisioned.admin.pk,
+            )
+    return result
+
+
+@pytest.fixture
+def company_a(companies: dict[str, CompanyFixture], db: None) -> CompanyFixture:
+    return companies["alpha"]
+
+
+@pytest.fixture
+def company_b(companies: dict[str, CompanyFixture], db: None) -> CompanyFixture:
+    return companies["beta"]
+
+
+@pytest.fixture(autouse=True)
+def _public_schema_after_test() -> Iterator[None]:
+    yield
+    from django.db import connection
+
+    with contextlib.suppress(Exception):
+        connection.set_schema_to_public()
+
+
+@contextlib.contextmanager
+def in_company(test_company: CompanyFixture | Any) -> Iterator[None]:
+    """Run the block in the company's schema."""
+    from django_tenants.utils import schema_context
+
+    company = getattr(test_company, "company", test_company)
+    with schema_context(company.schema_name):
+        yield
+
+
+@pytest.fixture
+def company_client() -> Any:
+    """company_client(company) -> a Django test client whose requests go to the company's host."""
+    from django.test import Client
+
+    def make(test_company: CompanyFixture) -> Client:
+        return Client(HTTP_HOST=test_company.host)
+
+    return make
+
+
+@pytest.fixture
+def vendor_client(db: None) -> Any:
+    """A client at the bare base domain, signed in as a vendor operator."""
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+
+    from wuye.accounts import services
+    from wuye.accounts.models import UserKind
+
+    connection.set_schema_to_public()
+    vendor = services.user_create(
+        email="operator@vendor.test", name="Operator", password=ADMIN_PASSWORD, kind=UserKind.VENDOR, is_staff=True
+    )
+    client = Client(HTTP_HOST=settings.BASE_DOMAIN)
+    client.force_login(vendor)
+    return client
+
+
+@pytest.fixture
+def api_client() -> Any:
+    """api_client(company, token=None) -> a DRF client for the company's host, optionally with a token."""
+    from rest_framework.test import APIClient
+
+    def make(test_company: CompanyFixture, token: str | None = None) -> APIClient:
+        client = APIClient(HTTP_HOST=test_company.host)
+        if token:
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def admin_token(db: None) -> Any:
+    """admin_token(company) -> a fresh API token of the company's administrator."""
+    from wuye.accounts import services
+
+    def make(test_company: CompanyFixture) -> str:
+        with in_company(test_company):
+            _token, raw = services.api_token_create(user=test_company.admin(), name="test")
+        return raw
+
+    return make
+
+
+@pytest.fixture
+def committed_db(companies: dict[str, CompanyFixture], django_db_blocker: Any) -> Iterator[None]:
+    """Database access without the rolled-back transaction: what the test writes is committed and
+    visible to other processes. The test must remove what it made."""
+    with django_db_blocker.unblock():
+        yield
+
+
+def _test_database_url() -> str:
+    from django.db import connection
+
+    parsed = urlparse(os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/wuye"))
+    return urlunparse(parsed._replace(path="/" + connection.settings_dict["NAME"]))
+
+
+@dataclass
+class WorkerHandle:
+    queue: str
+    process: subprocess.Popen[bytes]
+
+
+@pytest.fixture(scope="session")
+def _celery_worker_process(companies: dict[str, CompanyFixture]) -> Iterator[WorkerHandle]:
+    from wuye.celery import app
+
+    queue = f"wuye-test-{uuid.uuid4().hex[:8]}"
+    node = f"{queue}@{os.uname().nodename}"
+    env = {**os.environ, "DATABASE_URL": _test_database_url(), "WUYE_CELERY_QUEUE": queue, "WUYE_ENV": "test"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "wuye.celery", "worker", "--pool=solo", "-Q", queue, "-l", "WARNING",
+         "--include", "tests.support.celery_tasks", "-n", node, "--without-heartbeat", "--without-gossip", "--without-mingle"],
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not app.control.ping(destination=[node], timeout=0.5):
+            if process.poll() is not None:
+                raise RuntimeError("the Celery worker exited at start-up")
+            if time.monotonic() > deadline:
+                raise RuntimeError("the Celery worker did not answer within 60 s")
+        yield WorkerHandle(queue=queue, process=process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture
+def celery_worker(_celery_worker_process: WorkerHandle) -> Iterator[WorkerHandle]:
+    """A real Celery worker process on the real Redis broker, on a queue of its own (send to
+    `celery_worker.queue`), pointed at the test database. Started once per session; while a test holds
+    this fixture, tasks are not run inline."""
+    from wuye.celery import app
+
+    app.conf.task_always_eager = False
+    try:
+        yield _celery_worker_process
+    finally:
+        app.conf.task_always_eager = True

@@ -1,0 +1,20 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from wuye.accounts import urls as account_urls
+from wuye.portal import views as portal_views
+
+api_v1 = [
+    path("", include("wuye.accounts.api_urls")),
+    path("staff/", include("modules.staff.api_urls")),
+]
+
+urlpatterns = [
+    path("", portal_views.home, name="home"),
+    path("", include((account_urls.urlpatterns + account_urls.company_urlpatterns, "accounts"))),
+    path("", include("wuye.portal.urls")),
+    path("organisation/", include("modules.staff.urls")),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]

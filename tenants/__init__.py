@@ -1,0 +1,1 @@
+"""The vendor's layer (public schema): companies, their domains and plans; provisioning, suspension."""

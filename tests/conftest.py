@@ -1,0 +1,1 @@
+"""Fixtures come from the plugin `wuye.testing.plugin` (see pyproject.toml)."""

@@ -1,0 +1,70 @@
+"""Every API route that names an object: company A's object, asked for with company B's token and with
+B's session, is not found. A new route whose URL names a new kind of object fails here until a maker
+for that kind is added to MAKERS."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from wuye.accounts import services
+from wuye.testing.plugin import CompanyFixture, in_company
+
+
+def _make_user(company: CompanyFixture) -> Any:
+    return services.user_invite(by=company.admin(), email="isolated@example.test", name="Isolated", send=False).pk
+
+
+def _make_token(company: CompanyFixture) -> Any:
+    return services.api_token_create(user=company.admin(), name="isolated")[0].pk
+
+
+# URL keyword -> how to make an object of that kind in the current company (returns its id).
+MAKERS: dict[str, Callable[[CompanyFixture], Any]] = {"user_id": _make_user, "token_id": _make_token}
+
+
+def _api_routes() -> list[tuple[str, str]]:
+    routes: list[tuple[str, str]] = []
+
+    def walk(patterns: list[Any], prefix: str) -> None:
+        for pattern in patterns:
+            text = prefix + str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, text)
+            elif isinstance(pattern, URLPattern) and text.startswith("api/v1/") and "<" in text:
+                routes.append((text, pattern.name or text))
+
+    walk(get_resolver("wuye.urls.tenant").url_patterns, "")
+    return routes
+
+
+ROUTES = _api_routes()
+
+
+def test_the_route_list_is_not_empty() -> None:
+    assert any("users/<uuid:user_id>/" in route for route, _name in ROUTES)
+
+
+@pytest.mark.parametrize(("route", "name"), ROUTES, ids=[name for _r, name in ROUTES])
+def test_an_object_of_a_is_not_found_at_b(route: str, name: str, company_a: CompanyFixture, company_b: CompanyFixture, api_client, admin_token, company_client) -> None:
+    import re
+
+    kwargs = re.findall(r"<(?:\w+:)?(\w+)>", route)
+    unknown = [kw for kw in kwargs if kw not in MAKERS]
+    assert not unknown, f"{route}: add a maker for {unknown} to MAKERS"
+    with in_company(company_a):
+        values = {kw: MAKERS[kw](company_a) for kw in kwargs}
+    path = "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), route)
+
+    by_token = api_client(company_b, admin_token(company_b))
+    session = company_client(company_b)
+    session.post("/accounts/login/", {"username": company_b.admin_email, "password": company_b.admin_password})
+    for method in ("get", "post", "delete"):
+        for client in (by_token, session):
+            response = getattr(client, method)(path)
+            assert response.status_code in (404, 405), f"{method.upper()} {path} at B answered {response.status_code}"
+            if response.status_code == 404 and response.headers.get("Content-Type", "").startswith("application/json"):
+                assert response.json()["error"]["code"] == "not_found"
