@@ -12,21 +12,29 @@ from .models import Plan
 class CompanyCreateForm(forms.Form):
     name = forms.CharField(label=_("Company name"), max_length=200)
     slug = forms.CharField(
-        label=_("Slug"), max_length=40,
-        help_text=_("The company's address: <slug>.%(base)s. Lowercase letters, digits and hyphens.") % {"base": settings.BASE_DOMAIN},
+        label=_("Slug"),
+        max_length=40,
+        help_text=_("The company's address: <slug>.%(base)s. Lowercase letters, digits and hyphens.")
+        % {"base": settings.BASE_DOMAIN},
     )
     admin_name = forms.CharField(label=_("Administrator's name"), max_length=100)
-    admin_email = forms.EmailField(label=_("Administrator's e-mail"), help_text=_("They receive an invitation to choose a password."))
+    admin_email = forms.EmailField(
+        label=_("Administrator's e-mail"), help_text=_("They receive an invitation to choose a password.")
+    )
     plan = forms.ModelChoiceField(label=_("Plan"), queryset=Plan.objects.all(), required=False)
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES, initial="zh-hans")
     currency = forms.CharField(label=_("Currency"), max_length=3, initial="CNY")
     timezone_name = forms.ChoiceField(
-        label=_("Time zone"), initial="Asia/Shanghai", choices=[(tz, tz) for tz in sorted(zoneinfo.available_timezones())]
+        label=_("Time zone"),
+        initial="Asia/Shanghai",
+        choices=[(tz, tz) for tz in sorted(zoneinfo.available_timezones())],
     )
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000)
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000
+    )
 
 
 class DomainForm(forms.Form):

@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, JsonResponse
 from django.template.loader import render_to_string
 from django.urls import set_urlconf
@@ -15,6 +14,7 @@ from django.utils.translation import gettext as _
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from wuye.core.errors import error_body
+from wuye.core.tenancy import current_tenant, use_public_schema, use_tenant
 
 from .models import Company, CompanyStatus, Domain
 
@@ -28,15 +28,15 @@ class CompanyRoutingMiddleware(TenantMainMiddleware):
     any other host is answered 404 and reads nothing."""
 
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
-        connection.set_schema_to_public()
+        use_public_schema()
         try:
             hostname = hostname_of(request)
         except DisallowedHost:
             return HttpResponseNotFound()
         if hostname == settings.BASE_DOMAIN:
-            request.tenant = connection.tenant  # type: ignore[attr-defined]
-            request.urlconf = settings.PUBLIC_SCHEMA_URLCONF  # type: ignore[attr-defined]
-            set_urlconf(request.urlconf)  # type: ignore[attr-defined]
+            setattr(request, "tenant", current_tenant())  # noqa: B010  (HttpRequest declares no tenant)
+            request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
+            set_urlconf(request.urlconf)
             return None
         domain = Domain.objects.select_related("tenant").filter(domain=hostname).first()
         if domain is None:
@@ -47,7 +47,7 @@ class CompanyRoutingMiddleware(TenantMainMiddleware):
         tenant = domain.tenant
         tenant.domain_url = hostname
         request.tenant = tenant  # type: ignore[attr-defined]
-        connection.set_tenant(tenant)
+        use_tenant(tenant)
         self.setup_url_routing(request)
         return None
 
@@ -63,9 +63,14 @@ class SuspendedCompanyMiddleware:
         tenant = getattr(request, "tenant", None)
         if isinstance(tenant, Company) and tenant.status == CompanyStatus.SUSPENDED:
             with translation.override(tenant.language):
-                message = _("The service of %(name)s on Wuye is suspended. Please contact the company.") % {"name": tenant.name}
+                message = _("The service of %(name)s on Wuye is suspended. Please contact the company.") % {
+                    "name": tenant.name
+                }
                 if request.path.startswith("/api/"):
                     return JsonResponse(error_body("company_suspended", message), status=403)
-                html = render_to_string("tenants/suspended.html", {"company_name": tenant.name, "message": message, "language": tenant.language})
+                html = render_to_string(
+                    "tenants/suspended.html",
+                    {"company_name": tenant.name, "message": message, "language": tenant.language},
+                )
             return HttpResponse(html, status=403)
         return self.get_response(request)

@@ -12,7 +12,8 @@ SLUG_PATTERN = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
 SCHEMA_PREFIX = "c_"
 
 
-class Plan(models.Model):
+# django-stubs cannot resolve the reverse manager of a TenantMixin model's foreign key.
+class Plan(models.Model):  # type: ignore[django-manager-missing]
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=100)
     description = models.TextField(_("description"), blank=True)
@@ -23,7 +24,9 @@ class Plan(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["is_default"], condition=models.Q(is_default=True), name="tenants_plan_one_default"),
+            models.UniqueConstraint(
+                fields=["is_default"], condition=models.Q(is_default=True), name="tenants_plan_one_default"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -59,9 +62,12 @@ class Company(TenantMixin):
         constraints = [
             models.CheckConstraint(condition=models.Q(slug__regex=SLUG_PATTERN), name="tenants_company_slug_format"),
             models.UniqueConstraint(Lower("slug"), name="tenants_company_slug_ci_unique"),
-            models.CheckConstraint(condition=models.Q(currency__regex=r"^[A-Z]{3}$"), name="tenants_company_currency_iso"),
             models.CheckConstraint(
-                condition=models.Q(status__in=[choice.value for choice in CompanyStatus]), name="tenants_company_status_valid"
+                condition=models.Q(currency__regex=r"^[A-Z]{3}$"), name="tenants_company_currency_iso"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=[choice.value for choice in CompanyStatus]),
+                name="tenants_company_status_valid",
             ),
             models.CheckConstraint(
                 condition=models.Q(schema_name__startswith=SCHEMA_PREFIX), name="tenants_company_schema_prefixed"
@@ -85,7 +91,9 @@ class Domain(DomainMixin):
         ordering = ["-is_primary", "domain"]
         constraints = [
             models.CheckConstraint(condition=models.Q(domain=Lower("domain")), name="tenants_domain_lowercase"),
-            models.UniqueConstraint(fields=["tenant"], condition=models.Q(is_primary=True), name="tenants_domain_one_primary"),
+            models.UniqueConstraint(
+                fields=["tenant"], condition=models.Q(is_primary=True), name="tenants_domain_one_primary"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -105,7 +113,9 @@ class CompanyEvent(models.Model):
 
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=20, choices=CompanyEventKind.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     actor_label = models.CharField(max_length=254, blank=True, help_text="Who acted, kept even if the account goes.")
     reason = models.TextField(blank=True)
     details = models.JSONField(default=dict, blank=True)
@@ -115,7 +125,8 @@ class CompanyEvent(models.Model):
         ordering = ["-at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(kind__in=[choice.value for choice in CompanyEventKind]), name="tenants_event_kind_valid"
+                condition=models.Q(kind__in=[choice.value for choice in CompanyEventKind]),
+                name="tenants_event_kind_valid",
             ),
             # Suspending needs a reason the company can be told.
             models.CheckConstraint(
@@ -152,9 +163,12 @@ class PooledSchema(models.Model):
         ordering = ["created_at", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(kind__in=[choice.value for choice in PooledSchemaKind]), name="tenants_pooled_kind_valid"
+                condition=models.Q(kind__in=[choice.value for choice in PooledSchemaKind]),
+                name="tenants_pooled_kind_valid",
             ),
-            models.UniqueConstraint(fields=["kind"], condition=models.Q(kind="template"), name="tenants_pooled_one_template"),
+            models.UniqueConstraint(
+                fields=["kind"], condition=models.Q(kind="template"), name="tenants_pooled_one_template"
+            ),
         ]
 
     def __str__(self) -> str:

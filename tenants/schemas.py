@@ -13,6 +13,8 @@ from django.db.migrations.loader import MigrationLoader
 from django_tenants.clone import CloneSchema
 from django_tenants.utils import schema_exists
 
+from wuye.core.tenancy import use_public_schema
+
 
 def quote(name: str) -> str:
     """A schema name as a quoted identifier. Names here are generated or validated (letters, digits,
@@ -45,7 +47,7 @@ def migrate(name: str, *, verbosity: int = 0) -> None:
     call_command(
         "migrate_schemas", schema_name=name, tenant=True, interactive=False, verbosity=verbosity, stdout=io.StringIO()
     )
-    connection.set_schema_to_public()
+    use_public_schema()
 
 
 def clone(source: str, target: str) -> None:

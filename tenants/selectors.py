@@ -18,7 +18,9 @@ from .models import Company, CompanyStatus, PooledSchema, PooledSchemaKind
 def company_list(*, search: str = "", status: str = "") -> QuerySet[Company]:
     companies = Company.objects.select_related("plan").prefetch_related("domains")
     if search:
-        companies = companies.filter(Q(name__icontains=search) | Q(slug__icontains=search.lower()) | Q(domains__domain__icontains=search.lower())).distinct()
+        companies = companies.filter(
+            Q(name__icontains=search) | Q(slug__icontains=search.lower()) | Q(domains__domain__icontains=search.lower())
+        ).distinct()
     if status in CompanyStatus.values:
         companies = companies.filter(status=status)
     return companies.order_by("name")

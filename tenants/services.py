@@ -28,6 +28,7 @@ from wuye.accounts.policies import COMPANY_ADMIN
 from wuye.core.errors import ServiceError
 from wuye.core.queue import enqueue_on_commit
 from wuye.core.seeding import SeedContext, run_seeders
+from wuye.core.tenancy import use_public_schema
 
 from . import schemas
 from .models import (
@@ -47,17 +48,86 @@ logger = logging.getLogger(__name__)
 
 # Host labels a company may not take: they name the platform's own services, or mislead.
 RESERVED_SLUGS = frozenset(
-    """
-    www api admin administrator public static media assets cdn mail smtp imap pop pop3 mx ftp ns ns1 ns2 dns
-    vendor console app apps dashboard help support status docs doc blog dev test staging stage prod production
-    wuye root system template spare spares pg postgres redis celery webhooks webhook billing pay payments stripe
-    auth login logout signin signup account accounts healthz readyz metrics sentry internal localhost
-    owner owners portal m mobile wap
-    """.split()
+    [
+        "www",
+        "api",
+        "admin",
+        "administrator",
+        "public",
+        "static",
+        "media",
+        "assets",
+        "cdn",
+        "mail",
+        "smtp",
+        "imap",
+        "pop",
+        "pop3",
+        "mx",
+        "ftp",
+        "ns",
+        "ns1",
+        "ns2",
+        "dns",
+        "vendor",
+        "console",
+        "app",
+        "apps",
+        "dashboard",
+        "help",
+        "support",
+        "status",
+        "docs",
+        "doc",
+        "blog",
+        "dev",
+        "test",
+        "staging",
+        "stage",
+        "prod",
+        "production",
+        "wuye",
+        "root",
+        "system",
+        "template",
+        "spare",
+        "spares",
+        "pg",
+        "postgres",
+        "redis",
+        "celery",
+        "webhooks",
+        "webhook",
+        "billing",
+        "pay",
+        "payments",
+        "stripe",
+        "auth",
+        "login",
+        "logout",
+        "signin",
+        "signup",
+        "account",
+        "accounts",
+        "healthz",
+        "readyz",
+        "metrics",
+        "sentry",
+        "internal",
+        "localhost",
+        "owner",
+        "owners",
+        "portal",
+        "m",
+        "mobile",
+        "wap",
+    ]
 )
 SLUG_MIN, SLUG_MAX = 2, 40
 _SLUG_RE = re.compile(SLUG_PATTERN)
-_HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$")
+_HOSTNAME_RE = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$"
+)
 POOL_LOCK_KEY = 7_405_112_001  # pg advisory lock: one refill at a time across workers
 
 
@@ -67,28 +137,48 @@ def slug_check(raw: str) -> str:
     given = (raw or "").strip()
     slug = given.lower()
     if not slug:
-        raise ServiceError(_("Enter a slug: the company's address will be <slug>.%(base)s.") % {"base": settings.BASE_DOMAIN}, code="slug_required", field="slug")
+        raise ServiceError(
+            _("Enter a slug: the company's address will be <slug>.%(base)s.") % {"base": settings.BASE_DOMAIN},
+            code="slug_required",
+            field="slug",
+        )
     if not SLUG_MIN <= len(slug) <= SLUG_MAX:
-        raise ServiceError(_("A slug has %(min)d to %(max)d characters.") % {"min": SLUG_MIN, "max": SLUG_MAX}, code="slug_length", field="slug")
+        raise ServiceError(
+            _("A slug has %(min)d to %(max)d characters.") % {"min": SLUG_MIN, "max": SLUG_MAX},
+            code="slug_length",
+            field="slug",
+        )
     if not _SLUG_RE.match(slug):
         raise ServiceError(
-            _("A slug uses lowercase letters, digits and single hyphens, starts with a letter and does not end with a hyphen."),
+            _(
+                "A slug uses lowercase letters, digits and single hyphens, starts with a letter "
+                "and does not end with a hyphen."
+            ),
             code="slug_format",
             field="slug",
         )
     if slug in RESERVED_SLUGS:
-        raise ServiceError(_("“%(slug)s” is reserved by the platform; choose another.") % {"slug": slug}, code="slug_reserved", field="slug")
+        raise ServiceError(
+            _("“%(slug)s” is reserved by the platform; choose another.") % {"slug": slug},
+            code="slug_reserved",
+            field="slug",
+        )
     existing = Company.objects.filter(slug__iexact=slug).values_list("slug", flat=True).first()
     if existing is not None:
         if given != existing:
             raise ServiceError(
-                _("“%(given)s” is taken: slugs ignore case, and “%(existing)s” exists.") % {"given": given, "existing": existing},
+                _("“%(given)s” is taken: slugs ignore case, and “%(existing)s” exists.")
+                % {"given": given, "existing": existing},
                 code="slug_taken_case",
                 field="slug",
             )
-        raise ServiceError(_("“%(slug)s” is taken by another company.") % {"slug": slug}, code="slug_taken", field="slug")
+        raise ServiceError(
+            _("“%(slug)s” is taken by another company.") % {"slug": slug}, code="slug_taken", field="slug"
+        )
     if Domain.objects.filter(domain=company_host(slug)).exists() or schemas.exists(schema_for(slug)):
-        raise ServiceError(_("“%(slug)s” is taken by another company.") % {"slug": slug}, code="slug_taken", field="slug")
+        raise ServiceError(
+            _("“%(slug)s” is taken by another company.") % {"slug": slug}, code="slug_taken", field="slug"
+        )
     return slug
 
 
@@ -107,11 +197,17 @@ def _check_settings(*, name: str, currency: str, timezone_name: str, language: s
     if len(name) > 200:
         raise ServiceError(_("A name has at most 200 characters."), code="name_too_long", field="name")
     if not re.fullmatch(r"[A-Z]{3}", currency or ""):
-        raise ServiceError(_("A currency is a three-letter ISO 4217 code such as CNY."), code="currency_invalid", field="currency")
+        raise ServiceError(
+            _("A currency is a three-letter ISO 4217 code such as CNY."), code="currency_invalid", field="currency"
+        )
     if timezone_name not in zoneinfo.available_timezones():
-        raise ServiceError(_("Unknown time zone: %(tz)s") % {"tz": timezone_name}, code="timezone_invalid", field="timezone")
+        raise ServiceError(
+            _("Unknown time zone: %(tz)s") % {"tz": timezone_name}, code="timezone_invalid", field="timezone"
+        )
     if language not in dict(settings.LANGUAGES):
-        raise ServiceError(_("Unknown language: %(lang)s") % {"lang": language}, code="language_invalid", field="language")
+        raise ServiceError(
+            _("Unknown language: %(lang)s") % {"lang": language}, code="language_invalid", field="language"
+        )
     return name
 
 
@@ -133,10 +229,15 @@ def _unlock_pool() -> None:
 
 def template_ensure() -> PooledSchema:
     """The template schema, created and migrated when it is missing or behind the code."""
-    connection.set_schema_to_public()
+    use_public_schema()
     name = settings.TENANT_BASE_SCHEMA
     row = PooledSchema.objects.filter(kind=PooledSchemaKind.TEMPLATE).first()
-    if row is not None and row.schema_name == name and row.fingerprint == schemas.code_fingerprint() and schemas.exists(name):
+    if (
+        row is not None
+        and row.schema_name == name
+        and row.fingerprint == schemas.code_fingerprint()
+        and schemas.exists(name)
+    ):
         return row
     started = time.perf_counter()
     if not schemas.exists(name):
@@ -161,7 +262,7 @@ def spare_create(*, method: str | None = None) -> PooledSchema:
     method = method or settings.SPARE_METHOD
     name = f"spare_{secrets.token_hex(6)}"
     started = time.perf_counter()
-    connection.set_schema_to_public()
+    use_public_schema()
     try:
         if method == "clone":
             template = template_ensure()
@@ -169,7 +270,7 @@ def spare_create(*, method: str | None = None) -> PooledSchema:
         else:
             schemas.create_empty(name)
             schemas.migrate(name)
-        connection.set_schema_to_public()
+        use_public_schema()
         return PooledSchema.objects.create(
             schema_name=name,
             kind=PooledSchemaKind.SPARE,
@@ -180,7 +281,7 @@ def spare_create(*, method: str | None = None) -> PooledSchema:
         )
     except BaseException:
         # Leave no half-made schema behind.
-        connection.set_schema_to_public()
+        use_public_schema()
         schemas.drop(name)
         raise
 
@@ -189,7 +290,7 @@ def spare_pool_refill(*, target: int | None = None) -> int:
     """Top the pool up to `target` spares (WUYE_SPARE_POOL_SIZE). One refill runs at a time; a second
     caller returns at once. Spares left behind by older code and schemas no row knows are removed."""
     target = settings.SPARE_POOL_SIZE if target is None else target
-    connection.set_schema_to_public()
+    use_public_schema()
     if not _lock_pool():
         return 0
     created = 0
@@ -235,7 +336,9 @@ def _spare_take() -> PooledSchema | None:
 
 def pool_stamp_migrated(names: list[str]) -> None:
     """After the migrate command brought these pooled schemas up to the code: record it."""
-    PooledSchema.objects.filter(schema_name__in=names).update(fingerprint=schemas.code_fingerprint(), migrated_at=timezone.now())
+    PooledSchema.objects.filter(schema_name__in=names).update(
+        fingerprint=schemas.code_fingerprint(), migrated_at=timezone.now()
+    )
 
 
 # ------------------------------------------------------------------------------------------ companies
@@ -270,24 +373,44 @@ def company_create(
     schema_name = schema_for(slug)
     if plan is None:
         plan = Plan.objects.filter(is_default=True).first()
-    connection.set_schema_to_public()
+    use_public_schema()
     try:
         with transaction.atomic():
             method = _schema_provide(schema_name)
             company = Company.objects.create(
-                name=name, slug=slug, schema_name=schema_name, currency=currency, timezone=timezone_name,
-                language=language, plan=plan,
+                name=name,
+                slug=slug,
+                schema_name=schema_name,
+                currency=currency,
+                timezone=timezone_name,
+                language=language,
+                plan=plan,
             )
             Domain.objects.create(domain=company_host(slug), tenant=company, is_primary=True)
             with tenant_context(company):
-                run_seeders(SeedContext(schema_name=schema_name, company_name=name, language=language, currency=currency, timezone=timezone_name))
+                run_seeders(
+                    SeedContext(
+                        schema_name=schema_name,
+                        company_name=name,
+                        language=language,
+                        currency=currency,
+                        timezone=timezone_name,
+                    )
+                )
                 if admin_password is None:
-                    admin = account_services.user_invite(by=None, email=admin_email, name=admin_name, roles=[COMPANY_ADMIN])
+                    admin = account_services.user_invite(
+                        by=None, email=admin_email, name=admin_name, roles=[COMPANY_ADMIN]
+                    )
                 else:
-                    admin = account_services.user_create(email=admin_email, name=admin_name, password=admin_password, roles=[COMPANY_ADMIN])
+                    admin = account_services.user_create(
+                        email=admin_email, name=admin_name, password=admin_password, roles=[COMPANY_ADMIN]
+                    )
             seconds = time.perf_counter() - started
             CompanyEvent.objects.create(
-                company=company, kind=CompanyEventKind.CREATED, actor=by, actor_label=_actor_label(by),
+                company=company,
+                kind=CompanyEventKind.CREATED,
+                actor=by,
+                actor_label=_actor_label(by),
                 details={"method": method, "seconds": round(seconds, 4), "admin": admin.email},
             )
             if method == "pool":
@@ -296,9 +419,11 @@ def company_create(
                 enqueue_on_commit(refill_task)
     except IntegrityError as exc:
         # Two requests raced for the same slug; the database kept one.
-        raise ServiceError(_("“%(slug)s” is taken by another company.") % {"slug": slug}, code="slug_taken", field="slug") from exc
+        raise ServiceError(
+            _("“%(slug)s” is taken by another company.") % {"slug": slug}, code="slug_taken", field="slug"
+        ) from exc
     finally:
-        connection.set_schema_to_public()
+        use_public_schema()
     logger.info("company %s provisioned by %s in %.3fs", slug, method, seconds)
     return Provisioned(company=company, admin=admin, method=method, seconds=seconds)
 
@@ -311,7 +436,9 @@ def _schema_provide(schema_name: str) -> str:
         spare.delete()
         return "pool"
     # The pool is empty (or only holds spares of older code): never fail, clone the template instead.
-    template = PooledSchema.objects.filter(kind=PooledSchemaKind.TEMPLATE, fingerprint=schemas.code_fingerprint()).first()
+    template = PooledSchema.objects.filter(
+        kind=PooledSchemaKind.TEMPLATE, fingerprint=schemas.code_fingerprint()
+    ).first()
     if template is not None and schemas.exists(template.schema_name):
         schemas.clone(template.schema_name, schema_name)
         return "clone"
@@ -336,7 +463,9 @@ def company_suspend(*, by: User | None, company: Company, reason: str) -> Compan
     company.status = CompanyStatus.SUSPENDED
     company.status_changed_at = timezone.now()
     company.save(update_fields=["status", "status_changed_at"])
-    CompanyEvent.objects.create(company=company, kind=CompanyEventKind.SUSPENDED, actor=by, actor_label=_actor_label(by), reason=reason)
+    CompanyEvent.objects.create(
+        company=company, kind=CompanyEventKind.SUSPENDED, actor=by, actor_label=_actor_label(by), reason=reason
+    )
     return company
 
 
@@ -348,22 +477,33 @@ def company_resume(*, by: User | None, company: Company, reason: str = "") -> Co
     company.status = CompanyStatus.ACTIVE
     company.status_changed_at = timezone.now()
     company.save(update_fields=["status", "status_changed_at"])
-    CompanyEvent.objects.create(company=company, kind=CompanyEventKind.RESUMED, actor=by, actor_label=_actor_label(by), reason=(reason or "").strip())
+    CompanyEvent.objects.create(
+        company=company,
+        kind=CompanyEventKind.RESUMED,
+        actor=by,
+        actor_label=_actor_label(by),
+        reason=(reason or "").strip(),
+    )
     return company
 
 
 def domain_check(raw: str) -> str:
     domain = (raw or "").strip().lower().rstrip(".")
     if not _HOSTNAME_RE.match(domain):
-        raise ServiceError(_("“%(domain)s” is not a valid host name.") % {"domain": raw}, code="domain_invalid", field="domain")
+        raise ServiceError(
+            _("“%(domain)s” is not a valid host name.") % {"domain": raw}, code="domain_invalid", field="domain"
+        )
     base = settings.BASE_DOMAIN
     if domain == base or domain.endswith("." + base):
         raise ServiceError(
             _("Addresses under %(base)s are given by the slug; add the company's own domain instead.") % {"base": base},
-            code="domain_reserved", field="domain",
+            code="domain_reserved",
+            field="domain",
         )
     if Domain.objects.filter(domain=domain).exists():
-        raise ServiceError(_("“%(domain)s” already reaches a company.") % {"domain": domain}, code="domain_taken", field="domain")
+        raise ServiceError(
+            _("“%(domain)s” already reaches a company.") % {"domain": domain}, code="domain_taken", field="domain"
+        )
     return domain
 
 
@@ -375,8 +515,16 @@ def domain_add(*, by: User | None, company: Company, domain: str) -> Domain:
         with transaction.atomic():
             row = Domain.objects.create(domain=domain, tenant=company, is_primary=False)
     except IntegrityError as exc:
-        raise ServiceError(_("“%(domain)s” already reaches a company.") % {"domain": domain}, code="domain_taken", field="domain") from exc
-    CompanyEvent.objects.create(company=company, kind=CompanyEventKind.DOMAIN_ADDED, actor=by, actor_label=_actor_label(by), details={"domain": domain})
+        raise ServiceError(
+            _("“%(domain)s” already reaches a company.") % {"domain": domain}, code="domain_taken", field="domain"
+        ) from exc
+    CompanyEvent.objects.create(
+        company=company,
+        kind=CompanyEventKind.DOMAIN_ADDED,
+        actor=by,
+        actor_label=_actor_label(by),
+        details={"domain": domain},
+    )
     return row
 
 
@@ -388,7 +536,13 @@ def domain_remove(*, by: User | None, company: Company, domain: str) -> None:
     if row.is_primary:
         raise ServiceError(_("The primary address cannot be removed."), code="domain_primary", field="domain")
     row.delete()
-    CompanyEvent.objects.create(company=company, kind=CompanyEventKind.DOMAIN_REMOVED, actor=by, actor_label=_actor_label(by), details={"domain": row.domain})
+    CompanyEvent.objects.create(
+        company=company,
+        kind=CompanyEventKind.DOMAIN_REMOVED,
+        actor=by,
+        actor_label=_actor_label(by),
+        details={"domain": row.domain},
+    )
 
 
 def in_company(company: Company) -> Any:

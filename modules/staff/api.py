@@ -6,12 +6,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from wuye.accounts.policies import acting_user
+
 from . import selectors
 from .models import Department, Position
 
 
 class PositionOutput(serializers.ModelSerializer):
-    reports_to = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    reports_to: serializers.SlugRelatedField[Position] = serializers.SlugRelatedField(slug_field="code", read_only=True)
 
     class Meta:
         model = Position
@@ -29,4 +31,4 @@ class DepartmentOutput(serializers.ModelSerializer):
 class DepartmentListApi(APIView):
     @extend_schema(responses=DepartmentOutput(many=True), summary="Departments and their positions")
     def get(self, request: Request) -> Response:
-        return Response(DepartmentOutput(selectors.department_list(viewer=request.user), many=True).data)
+        return Response(DepartmentOutput(selectors.department_list(viewer=acting_user(request)), many=True).data)

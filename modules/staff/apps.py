@@ -15,4 +15,12 @@ class StaffConfig(AppConfig):
         from .services import organisation_seed
 
         register_seeder("staff.organisation", organisation_seed, order=20)
-        register(NavItem("staff.departments", _("Departments"), "staff:department_list", permission=policies.VIEW_ORGANISATION, order=30))
+        register(
+            NavItem(
+                "staff.departments",
+                _("Departments"),
+                "staff:department_list",
+                permission=policies.VIEW_ORGANISATION,
+                order=30,
+            )
+        )

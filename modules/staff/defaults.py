@@ -23,7 +23,14 @@ DEPARTMENTS = [
 # (code, name, department code, reports-to code, scope, team leader)
 POSITIONS = [
     ("project_manager", _("Project manager"), "management", None, Scope.PROJECT, False),  # 项目经理
-    ("cs_manager", _("Customer service manager"), "customer_service", "project_manager", Scope.PROJECT, False),  # 客户服务部经理
+    (
+        "cs_manager",
+        _("Customer service manager"),
+        "customer_service",
+        "project_manager",
+        Scope.PROJECT,
+        False,
+    ),  # 客户服务部经理
     ("zone_manager", _("Zone customer manager"), "customer_service", "cs_manager", Scope.ZONE, False),  # 分区客户经理
     ("cs_staff", _("Customer service staff"), "customer_service", "cs_manager", Scope.PROJECT, False),  # 客服专员
     ("security_head", _("Head of security and order"), "security", "project_manager", Scope.PROJECT, False),

@@ -47,8 +47,12 @@ class Position(TimeStampedModel):
         verbose_name_plural = _("positions")
         constraints = [
             models.UniqueConstraint(fields=["department", "name"], name="staff_position_name_unique_in_department"),
-            models.CheckConstraint(condition=models.Q(scope__in=[c.value for c in Scope]), name="staff_position_scope_valid"),
-            models.CheckConstraint(condition=~models.Q(reports_to=models.F("id")), name="staff_position_not_own_superior"),
+            models.CheckConstraint(
+                condition=models.Q(scope__in=[c.value for c in Scope]), name="staff_position_scope_valid"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(reports_to=models.F("id")), name="staff_position_not_own_superior"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -10,14 +10,17 @@ from wuye.core.policies import allowed
 
 VIEW_ORGANISATION = "staff.view_department"
 
-roles.grant(COMPANY_ADMIN, [
-    "staff.view_department",
-    "staff.add_department",
-    "staff.change_department",
-    "staff.view_position",
-    "staff.add_position",
-    "staff.change_position",
-])
+roles.grant(
+    COMPANY_ADMIN,
+    [
+        "staff.view_department",
+        "staff.add_department",
+        "staff.change_department",
+        "staff.view_position",
+        "staff.add_position",
+        "staff.change_position",
+    ],
+)
 
 
 def can_view_organisation(user: Any) -> bool:

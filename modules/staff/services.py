@@ -15,12 +15,22 @@ def organisation_seed(context: SeedContext) -> None:
     Two bulk inserts plus one update for the reporting lines."""
     with translation.override(context.language):
         departments = Department.objects.bulk_create(
-            [Department(code=code, name=str(name), sort_order=index * 10) for index, (code, name) in enumerate(DEPARTMENTS)]
+            [
+                Department(code=code, name=str(name), sort_order=index * 10)
+                for index, (code, name) in enumerate(DEPARTMENTS)
+            ]
         )
         by_code = {department.code: department for department in departments}
         positions = Position.objects.bulk_create(
             [
-                Position(code=code, name=str(name), department=by_code[dept], scope=scope, is_team_leader=leader, sort_order=index * 10)
+                Position(
+                    code=code,
+                    name=str(name),
+                    department=by_code[dept],
+                    scope=scope,
+                    is_team_leader=leader,
+                    sort_order=index * 10,
+                )
                 for index, (code, name, dept, _superior, scope, leader) in enumerate(POSITIONS)
             ]
         )

@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from wuye.accounts.policies import acting_user
 from wuye.core.errors import PolicyDenied
 
 from . import selectors
@@ -13,7 +14,9 @@ from . import selectors
 @login_required
 def department_list(request: HttpRequest) -> HttpResponse:
     try:
-        departments = selectors.department_list(viewer=request.user)
+        departments = selectors.department_list(viewer=acting_user(request))
     except PolicyDenied as exc:
-        return render(request, "portal/message_page.html", {"heading": _("Not allowed"), "message": exc.message}, status=403)
+        return render(
+            request, "portal/message_page.html", {"heading": _("Not allowed"), "message": exc.message}, status=403
+        )
     return render(request, "staff/department_list.html", {"departments": departments})

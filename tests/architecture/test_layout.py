@@ -15,7 +15,11 @@ def test_import_platform_is_the_standard_library() -> None:
     # A fresh interpreter with the project's source roots on the path, as the running services have.
     code = "import platform, sys; print(platform.__file__); print(platform.python_version())"
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
         env={"PYTHONPATH": f"{REPO}:{REPO / 'platform'}", "PATH": "/usr/bin:/bin"},
     ).stdout.splitlines()
     assert not out[0].startswith(str(REPO)), out[0]
@@ -42,5 +46,16 @@ def test_every_tenant_module_has_the_same_rooms() -> None:
 
 
 def test_top_level_layout() -> None:
-    for name in ("pyproject.toml", "README.md", "Makefile", "tenants", "modules", "billing_gateway", "infra", "helm/wuye", "tests", ".ci/run"):
+    for name in (
+        "pyproject.toml",
+        "README.md",
+        "Makefile",
+        "tenants",
+        "modules",
+        "billing_gateway",
+        "infra",
+        "helm/wuye",
+        "tests",
+        ".ci/run",
+    ):
         assert (REPO / name).exists(), name

@@ -19,10 +19,10 @@ def test_readyz_checks_database_and_redis() -> None:
 
 
 @pytest.mark.django_db
-def test_readyz_reports_an_unreachable_redis(settings: object, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_readyz_reports_an_unreachable_redis(settings) -> None:
     from wuye.core import health
 
-    monkeypatch.setattr(settings, "REDIS_URL", "redis://127.0.0.1:1/0")
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
     health._redis.cache_clear()
     try:
         response = Client(HTTP_HOST="localhost").get("/readyz")

@@ -49,7 +49,9 @@ def test_the_route_list_is_not_empty() -> None:
 
 
 @pytest.mark.parametrize(("route", "name"), ROUTES, ids=[name for _r, name in ROUTES])
-def test_an_object_of_a_is_not_found_at_b(route: str, name: str, company_a: CompanyFixture, company_b: CompanyFixture, api_client, admin_token, company_client) -> None:
+def test_an_object_of_a_is_not_found_at_b(
+    route: str, name: str, company_a: CompanyFixture, company_b: CompanyFixture, api_client, admin_token, company_client
+) -> None:
     import re
 
     kwargs = re.findall(r"<(?:\w+:)?(\w+)>", route)

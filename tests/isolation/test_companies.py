@@ -18,7 +18,12 @@ def test_a_user_of_a_cannot_sign_in_at_b(company_a: CompanyFixture, company_b: C
     assert at_b.get("/").status_code == 302
     # The same credentials work at A: the refusal at B is about the company, not the password.
     at_a = company_client(company_a)
-    assert at_a.post("/accounts/login/", {"username": company_a.admin_email, "password": company_a.admin_password}).status_code == 302
+    assert (
+        at_a.post(
+            "/accounts/login/", {"username": company_a.admin_email, "password": company_a.admin_password}
+        ).status_code
+        == 302
+    )
 
 
 def test_a_session_cookie_of_a_is_refused_at_b(company_a: CompanyFixture, company_b: CompanyFixture) -> None:
@@ -33,9 +38,12 @@ def test_a_session_cookie_of_a_is_refused_at_b(company_a: CompanyFixture, compan
     assert response.status_code in (401, 403)
 
 
-def test_a_session_opened_for_a_is_refused_even_if_found_at_b(company_a: CompanyFixture, company_b: CompanyFixture) -> None:
+def test_a_session_opened_for_a_is_refused_even_if_found_at_b(
+    company_a: CompanyFixture, company_b: CompanyFixture
+) -> None:
     """Were a session store shared (a cache engine), a session opened at A would be readable at B: the
     binding refuses it anyway."""
+
     def session_bound_to(schema_name: str) -> str:
         with in_company(company_b):
             b_admin = company_b.admin()
@@ -55,7 +63,9 @@ def test_a_session_opened_for_a_is_refused_even_if_found_at_b(company_a: Company
     assert client.get("/staff/").status_code == 200
 
 
-def test_an_api_token_of_a_is_refused_at_b(company_a: CompanyFixture, company_b: CompanyFixture, api_client, admin_token) -> None:
+def test_an_api_token_of_a_is_refused_at_b(
+    company_a: CompanyFixture, company_b: CompanyFixture, api_client, admin_token
+) -> None:
     token = admin_token(company_a)
     assert api_client(company_a, token).get("/api/v1/me/").json()["email"] == company_a.admin_email
     response = api_client(company_b, token).get("/api/v1/me/")
@@ -63,13 +73,17 @@ def test_an_api_token_of_a_is_refused_at_b(company_a: CompanyFixture, company_b:
     assert "another company" in response.json()["error"]["message"]
 
 
-def test_a_token_rewritten_to_name_b_is_still_refused(company_a: CompanyFixture, company_b: CompanyFixture, api_client, admin_token) -> None:
+def test_a_token_rewritten_to_name_b_is_still_refused(
+    company_a: CompanyFixture, company_b: CompanyFixture, api_client, admin_token
+) -> None:
     token = admin_token(company_a)
     forged = token.replace(company_a.schema_name, company_b.schema_name, 1)
     assert api_client(company_b, forged).get("/api/v1/me/").status_code == 401
 
 
-def test_a_user_of_a_is_not_found_through_bs_api(company_a: CompanyFixture, company_b: CompanyFixture, api_client, admin_token) -> None:
+def test_a_user_of_a_is_not_found_through_bs_api(
+    company_a: CompanyFixture, company_b: CompanyFixture, api_client, admin_token
+) -> None:
     with in_company(company_a):
         a_user = services.user_invite(by=company_a.admin(), email="only-at-a@example.test", name="Only A", send=False)
     b_api = api_client(company_b, admin_token(company_b))

@@ -17,8 +17,12 @@ pytestmark = pytest.mark.usefixtures("company_a")
 
 def _create(slug: str, **kwargs: object) -> services.Provisioned:
     return services.company_create(
-        name=kwargs.pop("name", "测试物业"), slug=slug, admin_email=kwargs.pop("admin_email", f"boss@{slug}.test"),
-        admin_name="Boss", admin_password=kwargs.pop("admin_password", "a-strong-password-9"), **kwargs,  # type: ignore[arg-type]
+        name=kwargs.pop("name", "测试物业"),
+        slug=slug,
+        admin_email=kwargs.pop("admin_email", f"boss@{slug}.test"),
+        admin_name="Boss",
+        admin_password=kwargs.pop("admin_password", "a-strong-password-9"),
+        **kwargs,  # type: ignore[arg-type]
     )
 
 
@@ -68,7 +72,14 @@ def test_defaults_are_seeded_in_the_company_language() -> None:
     zh = _create("zhco")
     en = _create("enco", language="en")
     with in_company(zh.company):
-        assert set(Department.objects.values_list("code", flat=True)) >= {"customer_service", "security", "engineering", "finance", "cleaning", "landscaping"}
+        assert set(Department.objects.values_list("code", flat=True)) >= {
+            "customer_service",
+            "security",
+            "engineering",
+            "finance",
+            "cleaning",
+            "landscaping",
+        }
         assert Position.objects.get(code="zone_manager").reports_to.code == "cs_manager"
         assert Position.objects.get(code="cs_manager").reports_to.code == "project_manager"
         assert Department.objects.get(code="customer_service").name == "客户服务部"

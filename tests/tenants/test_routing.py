@@ -14,7 +14,9 @@ from wuye.testing.plugin import CompanyFixture
 
 def test_the_demo_style_host_reaches_the_company_schema(company_a: CompanyFixture, company_client) -> None:
     client = company_client(company_a)
-    response = client.post("/accounts/login/", {"username": company_a.admin_email, "password": company_a.admin_password})
+    response = client.post(
+        "/accounts/login/", {"username": company_a.admin_email, "password": company_a.admin_password}
+    )
     assert response.status_code == 302
     home = client.get("/")
     assert home.status_code == 200
@@ -56,7 +58,9 @@ def test_a_custom_domain_reaches_its_company(company_a: CompanyFixture, companie
     assert response.wsgi_request.tenant.schema_name == company_a.schema_name  # type: ignore[attr-defined]
 
 
-def test_a_suspended_company_answers_suspended_and_reads_nothing(company_a: CompanyFixture, company_client, api_client, admin_token) -> None:
+def test_a_suspended_company_answers_suspended_and_reads_nothing(
+    company_a: CompanyFixture, company_client, api_client, admin_token
+) -> None:
     token = admin_token(company_a)
     client = company_client(company_a)
     client.post("/accounts/login/", {"username": company_a.admin_email, "password": company_a.admin_password})
@@ -68,7 +72,7 @@ def test_a_suspended_company_answers_suspended_and_reads_nothing(company_a: Comp
     assert "暂停" in page.content.decode() or "suspended" in page.content.decode()
     # Only the host lookup ran, in the public schema: no session, no user, nothing of the company's.
     statements = [q["sql"] for q in queries]
-    assert [s for s in statements if s.startswith("SELECT")] == [s for s in statements if "FROM \"tenants_domain\"" in s]
+    assert [s for s in statements if s.startswith("SELECT")] == [s for s in statements if 'FROM "tenants_domain"' in s]
     assert len([s for s in statements if s.startswith("SELECT")]) == 1
     assert all(s == 'SET search_path = "public"' for s in statements if s.startswith("SET"))
 

@@ -16,7 +16,9 @@ def test_the_console_needs_a_vendor_sign_in(db) -> None:
 
 def test_a_company_admin_cannot_sign_in_to_the_console(company_a: CompanyFixture) -> None:
     client = Client(HTTP_HOST="localhost")
-    response = client.post("/accounts/login/", {"username": company_a.admin_email, "password": company_a.admin_password})
+    response = client.post(
+        "/accounts/login/", {"username": company_a.admin_email, "password": company_a.admin_password}
+    )
     assert response.status_code == 200  # the form again, with an error
     assert client.get("/").status_code == 302
 
@@ -24,7 +26,9 @@ def test_a_company_admin_cannot_sign_in_to_the_console(company_a: CompanyFixture
 def test_a_vendor_account_without_staff_flag_is_refused(db) -> None:
     from wuye.accounts import services
 
-    services.user_create(email="former@vendor.test", name="Former", password=ADMIN_PASSWORD, kind="vendor", is_staff=False)
+    services.user_create(
+        email="former@vendor.test", name="Former", password=ADMIN_PASSWORD, kind="vendor", is_staff=False
+    )
     client = Client(HTTP_HOST="localhost")
     client.post("/accounts/login/", {"username": "former@vendor.test", "password": ADMIN_PASSWORD})
     assert client.get("/").status_code == 302
@@ -49,10 +53,18 @@ def test_creating_a_company_from_the_console(vendor_client, mailoutbox) -> None:
     from tenants import services
 
     services.spare_create(method="clone")
-    response = vendor_client.post("/companies/new/", {
-        "name": "Gamma 物业", "slug": "gamma", "admin_name": "Gao", "admin_email": "gao@gamma.test",
-        "language": "zh-hans", "currency": "CNY", "timezone_name": "Asia/Shanghai",
-    })
+    response = vendor_client.post(
+        "/companies/new/",
+        {
+            "name": "Gamma 物业",
+            "slug": "gamma",
+            "admin_name": "Gao",
+            "admin_email": "gao@gamma.test",
+            "language": "zh-hans",
+            "currency": "CNY",
+            "timezone_name": "Asia/Shanghai",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     assert response["Location"] == "/companies/gamma/"
     company = Company.objects.get(slug="gamma")
@@ -62,10 +74,18 @@ def test_creating_a_company_from_the_console(vendor_client, mailoutbox) -> None:
 
 
 def test_the_form_shows_the_slug_error(vendor_client, companies) -> None:
-    response = vendor_client.post("/companies/new/", {
-        "name": "Dup", "slug": "Alpha", "admin_name": "X", "admin_email": "x@dup.test",
-        "language": "zh-hans", "currency": "CNY", "timezone_name": "Asia/Shanghai",
-    })
+    response = vendor_client.post(
+        "/companies/new/",
+        {
+            "name": "Dup",
+            "slug": "Alpha",
+            "admin_name": "X",
+            "admin_email": "x@dup.test",
+            "language": "zh-hans",
+            "currency": "CNY",
+            "timezone_name": "Asia/Shanghai",
+        },
+    )
     assert response.status_code == 200
     assert "“alpha”" in response.content.decode()
 

@@ -10,7 +10,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from wuye.core.seeding import register_seeder
 
-        from . import signals  # noqa: F401  (connects the session-binding receiver)
+        from . import schema, signals  # noqa: F401  (OpenAPI extensions; the session-binding receiver)
         from .services import roles_seed
 
         # Roles are seeded last: every module has granted its permissions by then.
@@ -19,4 +19,8 @@ class AccountsConfig(AppConfig):
         from wuye.portal.navigation import NavItem, register
 
         register(NavItem("company.home", _("Home"), "home", order=0))
-        register(NavItem("company.staff", _("Staff accounts"), "accounts:staff_list", permission="accounts.view_user", order=20))
+        register(
+            NavItem(
+                "company.staff", _("Staff accounts"), "accounts:staff_list", permission="accounts.view_user", order=20
+            )
+        )

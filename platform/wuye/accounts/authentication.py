@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
+
+from wuye.core.tenancy import current_schema
 
 from .models import ApiToken
 from .tokens import api_token_hash, api_token_parse
@@ -36,11 +37,9 @@ class CompanyTokenAuthentication(authentication.BaseAuthentication):
         if parsed is None:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         schema_name, secret = parsed
-        if schema_name != connection.schema_name:
+        if schema_name != current_schema():
             raise exceptions.AuthenticationFailed(_("This token was issued by another company and is not valid here."))
-        token = (
-            ApiToken.objects.select_related("user").filter(key_hash=api_token_hash(schema_name, secret)).first()
-        )
+        token = ApiToken.objects.select_related("user").filter(key_hash=api_token_hash(schema_name, secret)).first()
         if token is None or not token.is_usable:
             raise exceptions.AuthenticationFailed(_("Invalid or expired token."))
         if not token.user.is_active:

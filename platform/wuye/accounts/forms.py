@@ -5,8 +5,9 @@ from typing import Any
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
-from django.db import connection
 from django.utils.translation import gettext_lazy as _
+
+from wuye.core.tenancy import in_public_schema
 
 from . import roles
 from .models import User, UserKind
@@ -19,7 +20,9 @@ class SignInForm(AuthenticationForm):
     """E-mail and password; after 10 failures for one e-mail in 15 minutes, further tries are refused
     (the counter is in the company's part of the cache)."""
 
-    username = forms.EmailField(label=_("E-mail"), widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}))
+    username = forms.EmailField(
+        label=_("E-mail"), widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+    )
 
     error_messages = {
         **AuthenticationForm.error_messages,
@@ -46,15 +49,19 @@ class SignInForm(AuthenticationForm):
 
     def confirm_login_allowed(self, user: Any) -> None:
         super().confirm_login_allowed(user)
-        in_vendor_area = connection.schema_name == "public"
+        in_vendor_area = in_public_schema()
         if in_vendor_area != (user.kind == UserKind.VENDOR) or (in_vendor_area and not user.is_staff):
             raise forms.ValidationError(self.error_messages["wrong_area"], code="wrong_area")
         cache.delete(self._throttle_key())
 
 
 class SetPasswordForm(forms.Form):
-    password = forms.CharField(label=_("New password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
-    password_again = forms.CharField(label=_("New password, again"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password = forms.CharField(
+        label=_("New password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    password_again = forms.CharField(
+        label=_("New password, again"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -72,9 +79,13 @@ class InviteForm(forms.Form):
     email = forms.EmailField(label=_("E-mail"))
     phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
     roles = forms.MultipleChoiceField(
-        label=_("Roles"), required=False, widget=forms.CheckboxSelectMultiple,
+        label=_("Roles"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["roles"].choices = list(roles.names().items())
+        field = self.fields["roles"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = list(roles.names().items())

@@ -5,8 +5,9 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.models import AnonymousUser
-from django.db import connection
 from django.http import HttpRequest, HttpResponse
+
+from wuye.core.tenancy import current_schema
 
 from .signals import SESSION_SCHEMA_KEY
 
@@ -22,8 +23,11 @@ class CompanyBoundSessionMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if settings.SESSION_COOKIE_NAME in request.COOKIES and request.user.is_authenticated:
-            if request.session.get(SESSION_SCHEMA_KEY) != connection.schema_name:
-                logout(request)
-                request.user = AnonymousUser()
+        if (
+            settings.SESSION_COOKIE_NAME in request.COOKIES
+            and request.user.is_authenticated
+            and request.session.get(SESSION_SCHEMA_KEY) != current_schema()
+        ):
+            logout(request)
+            request.user = AnonymousUser()
         return self.get_response(request)

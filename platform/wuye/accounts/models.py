@@ -60,9 +60,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     invited_at = models.DateTimeField(null=True, blank=True)
     deactivated_at = models.DateTimeField(null=True, blank=True)
-    deactivated_by = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    deactivated_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     objects: ClassVar[UserManager] = UserManager()
 

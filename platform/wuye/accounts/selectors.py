@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -18,9 +19,13 @@ def staff_list(*, viewer: User, search: str = "", status: str = "") -> QuerySet[
     require(viewer, policies.VIEW_STAFF)
     from django.contrib.auth.models import Group
 
-    users = User.objects.filter(kind=UserKind.STAFF).prefetch_related(Prefetch("groups", queryset=Group.objects.only("id", "name")))
+    users = User.objects.filter(kind=UserKind.STAFF).prefetch_related(
+        Prefetch("groups", queryset=Group.objects.only("id", "name"))
+    )
     if search:
-        users = users.filter(Q(name__icontains=search) | Q(email__icontains=search.lower()) | Q(phone__icontains=search))
+        users = users.filter(
+            Q(name__icontains=search) | Q(email__icontains=search.lower()) | Q(phone__icontains=search)
+        )
     if status == "active":
         users = users.filter(is_active=True)
     elif status == "inactive":
@@ -38,8 +43,8 @@ def staff_get(*, viewer: User, user_id: uuid.UUID | str) -> User:
 def staff_counts() -> dict[str, int]:
     """Active, invitation pending, and deactivated staff accounts: one query."""
     return User.objects.filter(kind=UserKind.STAFF).aggregate(
-        active=Count("pk", filter=Q(is_active=True) & ~Q(password__startswith="!")),
-        invited=Count("pk", filter=Q(is_active=True, password__startswith="!")),
+        active=Count("pk", filter=Q(is_active=True) & ~Q(password__startswith=UNUSABLE_PASSWORD_PREFIX)),
+        invited=Count("pk", filter=Q(is_active=True, password__startswith=UNUSABLE_PASSWORD_PREFIX)),
         inactive=Count("pk", filter=Q(is_active=False)),
     )
 

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,6 +18,7 @@ from wuye.core.errors import NotFound, PolicyDenied, ServiceError
 from wuye.core.policies import require
 from wuye.core.queue import enqueue_on_commit
 from wuye.core.seeding import SeedContext
+from wuye.core.tenancy import current_schema
 
 from . import policies, roles
 from .models import ApiToken, User, UserKind
@@ -91,7 +92,9 @@ def user_create(
     if kind not in UserKind.values:
         raise ServiceError(_("Unknown kind of user."), field="kind")
     if User.objects.filter(email=email).exists():
-        raise ServiceError(_("%(email)s already has an account here.") % {"email": email}, code="email_taken", field="email")
+        raise ServiceError(
+            _("%(email)s already has an account here.") % {"email": email}, code="email_taken", field="email"
+        )
     user = User(email=email, name=name, kind=kind, phone=phone.strip(), is_staff=is_staff, is_superuser=is_superuser)
     if password is not None:
         _clean_password(password, user)
@@ -212,7 +215,7 @@ def api_token_create(*, user: User, name: str, expires_in_days: int | None = Non
         raise ServiceError(_("A name has at most 100 characters."), field="name")
     if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
         raise ServiceError(_("A token expires after 1 to 3650 days."), field="expires_in_days")
-    raw, prefix, key_hash = api_token_new(connection.schema_name)
+    raw, prefix, key_hash = api_token_new(current_schema())
     token = ApiToken.objects.create(
         user=user,
         name=name,

@@ -3,8 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.signals import user_logged_in
-from django.db import connection
 from django.dispatch import receiver
+
+from wuye.core.tenancy import current_schema
 
 SESSION_SCHEMA_KEY = "_wuye_schema"
 
@@ -12,4 +13,4 @@ SESSION_SCHEMA_KEY = "_wuye_schema"
 @receiver(user_logged_in, dispatch_uid="wuye.accounts.bind_session_to_company")
 def bind_session_to_company(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     if request is not None and hasattr(request, "session"):
-        request.session[SESSION_SCHEMA_KEY] = connection.schema_name
+        request.session[SESSION_SCHEMA_KEY] = current_schema()

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from django.core.mail import send_mail
-from django.db import connection
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
 from wuye.celery import app
+from wuye.core.tenancy import current_tenant
 from wuye.core.urls import absolute_url
 
 from . import services
@@ -17,11 +17,11 @@ from .tokens import encode_uid, link_tokens
 
 
 def _company_name() -> str:
-    return str(getattr(getattr(connection, "tenant", None), "name", "") or "Wuye")
+    return str(getattr(current_tenant(), "name", "") or "Wuye")
 
 
 def _language_for(user: User) -> str:
-    return user.language or getattr(getattr(connection, "tenant", None), "language", "") or "zh-hans"
+    return user.language or getattr(current_tenant(), "language", "") or "zh-hans"
 
 
 @app.task(name="wuye.accounts.tasks.link_mail_send")

@@ -18,6 +18,7 @@ from wuye.core.errors import NotFound, ServiceError
 from . import policies, roles, selectors, services
 from .forms import ForgotPasswordForm, InviteForm, SetPasswordForm, SignInForm
 from .models import User
+from .policies import acting_user
 
 
 class SignInView(auth_views.LoginView):
@@ -35,11 +36,15 @@ def link(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
     try:
         user = services.user_from_link(uidb64=uidb64, token=token)
     except NotFound as exc:
-        return render(request, "portal/message_page.html", {"heading": _("Link not valid"), "message": exc.message}, status=404)
+        return render(
+            request, "portal/message_page.html", {"heading": _("Link not valid"), "message": exc.message}, status=404
+        )
     form = SetPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = services.user_password_set_from_link(uidb64=uidb64, token=token, password=form.cleaned_data["password"])
+            user = services.user_password_set_from_link(
+                uidb64=uidb64, token=token, password=form.cleaned_data["password"]
+            )
         except ServiceError as exc:
             form.add_error("password", exc.message)
         else:
@@ -58,37 +63,55 @@ def forgot_password(request: HttpRequest) -> HttpResponse:
         if user is not None:
             services.user_password_reset_send(by=None, user=user)
         # The same answer whether or not the account exists: the page does not reveal who has one.
-        return render(request, "portal/message_page.html", {
-            "heading": _("Check your e-mail"),
-            "message": _("If %(email)s has an account here, a link to choose a new password is on its way.") % {"email": email},
-        })
+        return render(
+            request,
+            "portal/message_page.html",
+            {
+                "heading": _("Check your e-mail"),
+                "message": _("If %(email)s has an account here, a link to choose a new password is on its way.")
+                % {"email": email},
+            },
+        )
     return render(request, "accounts/forgot_password.html", {"form": form})
 
 
 @login_required
 def staff_list(request: HttpRequest) -> HttpResponse:
     try:
-        users = selectors.staff_list(viewer=request.user, search=request.GET.get("q", "").strip(), status=request.GET.get("status", ""))  # type: ignore[arg-type]
+        users = selectors.staff_list(
+            viewer=acting_user(request), search=request.GET.get("q", "").strip(), status=request.GET.get("status", "")
+        )
     except ServiceError as exc:
-        return render(request, "portal/message_page.html", {"heading": _("Not allowed"), "message": exc.message}, status=403)
+        return render(
+            request, "portal/message_page.html", {"heading": _("Not allowed"), "message": exc.message}, status=403
+        )
     role_names = roles.names()
-    return render(request, "accounts/staff_list.html", {
-        "rows": [(member, [role_names.get(g.name, g.name) for g in member.groups.all()]) for member in users[:500]],
-        "q": request.GET.get("q", ""),
-        "status": request.GET.get("status", ""),
-        "counts": selectors.staff_counts(),
-        "can_invite": policies.can_invite_staff(request.user),
-    })
+    return render(
+        request,
+        "accounts/staff_list.html",
+        {
+            "rows": [(member, [role_names.get(g.name, g.name) for g in member.groups.all()]) for member in users[:500]],
+            "q": request.GET.get("q", ""),
+            "status": request.GET.get("status", ""),
+            "counts": selectors.staff_counts(),
+            "can_invite": policies.can_invite_staff(request.user),
+        },
+    )
 
 
 @login_required
 def staff_invite(request: HttpRequest) -> HttpResponse:
     if not policies.can_invite_staff(request.user):
-        return render(request, "portal/message_page.html", {"heading": _("Not allowed"), "message": _("You do not have permission to do this.")}, status=403)
+        return render(
+            request,
+            "portal/message_page.html",
+            {"heading": _("Not allowed"), "message": _("You do not have permission to do this.")},
+            status=403,
+        )
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = services.user_invite(by=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+            user = services.user_invite(by=acting_user(request), **form.cleaned_data)
         except ServiceError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
@@ -100,21 +123,33 @@ def staff_invite(request: HttpRequest) -> HttpResponse:
 @login_required
 def staff_detail(request: HttpRequest, user_id: str) -> HttpResponse:
     try:
-        member = selectors.staff_get(viewer=request.user, user_id=user_id)  # type: ignore[arg-type]
+        member = selectors.staff_get(viewer=acting_user(request), user_id=user_id)
     except ServiceError as exc:
-        return render(request, "portal/message_page.html", {"heading": _("Not found"), "message": exc.message}, status=exc.http_status)
-    return render(request, "accounts/staff_detail.html", {
-        "member": member,
-        "roles": [roles.names().get(code, code) for code in selectors.role_codes_of(member)],
-        "can_deactivate": policies.can_deactivate_staff(request.user) and member.pk != request.user.pk,
-        "can_reset": policies.can_reset_staff_password(request.user),
-    })
+        return render(
+            request,
+            "portal/message_page.html",
+            {"heading": _("Not found"), "message": exc.message},
+            status=exc.http_status,
+        )
+    return render(
+        request,
+        "accounts/staff_detail.html",
+        {
+            "member": member,
+            "roles": [roles.names().get(code, code) for code in selectors.role_codes_of(member)],
+            "can_deactivate": policies.can_deactivate_staff(request.user) and member.pk != request.user.pk,
+            "can_reset": policies.can_reset_staff_password(request.user),
+        },
+    )
 
 
 _ACTIONS: dict[str, Any] = {
     "deactivate": (lambda by, user: services.user_deactivate(by=by, user=user), _("Account deactivated.")),
     "reactivate": (lambda by, user: services.user_reactivate(by=by, user=user), _("Account reactivated.")),
-    "password-reset": (lambda by, user: services.user_password_reset_send(by=by, user=user), _("A link to choose a new password was e-mailed.")),
+    "password-reset": (
+        lambda by, user: services.user_password_reset_send(by=by, user=user),
+        _("A link to choose a new password was e-mailed."),
+    ),
 }
 
 
@@ -122,15 +157,25 @@ _ACTIONS: dict[str, Any] = {
 @require_POST
 def staff_action(request: HttpRequest, user_id: str, action: str) -> HttpResponse:
     if action not in _ACTIONS:
-        return render(request, "portal/message_page.html", {"heading": _("Not found"), "message": _("Unknown action.")}, status=404)
+        return render(
+            request,
+            "portal/message_page.html",
+            {"heading": _("Not found"), "message": _("Unknown action.")},
+            status=404,
+        )
     run, done_message = _ACTIONS[action]
     try:
-        member = selectors.staff_get(viewer=request.user, user_id=user_id)  # type: ignore[arg-type]
+        member = selectors.staff_get(viewer=acting_user(request), user_id=user_id)
         run(request.user, member)
     except ServiceError as exc:
         messages.error(request, exc.message)
         if exc.http_status in (403, 404):
-            return render(request, "portal/message_page.html", {"heading": _("Not allowed"), "message": exc.message}, status=exc.http_status)
+            return render(
+                request,
+                "portal/message_page.html",
+                {"heading": _("Not allowed"), "message": exc.message},
+                status=exc.http_status,
+            )
     else:
         messages.success(request, done_message)
     return redirect("accounts:staff_detail", user_id=user_id)

@@ -22,7 +22,7 @@ class ServiceError(Exception):
     """A request a service refuses. Nothing has been changed when it is raised."""
 
     code = "invalid"
-    http_status = status.HTTP_400_BAD_REQUEST
+    http_status: int = status.HTTP_400_BAD_REQUEST
 
     def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
         super().__init__(message)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
+
+from .tenancy import current_schema
 
 
 def enqueue_on_commit(task: Any, *args: Any, **kwargs: Any) -> None:
-    schema_name = connection.schema_name
+    schema_name = current_schema()
 
     def send() -> None:
         task.apply_async(args=args, kwargs=kwargs, headers={"_schema_name": schema_name})

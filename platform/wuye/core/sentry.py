@@ -8,13 +8,14 @@ exception values, frame variables, request data, breadcrumbs), by field name and
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 import sentry_sdk
-from django.db import connection
 from sentry_sdk.integrations.celery import CeleryIntegration
 from sentry_sdk.integrations.django import DjangoIntegration
 from sentry_sdk.integrations.logging import LoggingIntegration
+
+from .tenancy import current_schema
 
 FILTERED = "[Filtered]"
 
@@ -65,7 +66,7 @@ def scrub(value: Any, key: str | None = None) -> Any:
 
 
 def current_company_tag() -> str:
-    return getattr(connection, "schema_name", None) or "public"
+    return current_schema() or "public"
 
 
 def before_send(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
@@ -106,7 +107,7 @@ def init_sentry(
         include_local_variables=True,
         max_request_body_size="never",
         integrations=[DjangoIntegration(), CeleryIntegration(), LoggingIntegration()],
-        before_send=before_send,  # type: ignore[arg-type]
-        before_breadcrumb=before_breadcrumb,  # type: ignore[arg-type]
+        before_send=cast(Any, before_send),
+        before_breadcrumb=cast(Any, before_breadcrumb),
         **options,
     )

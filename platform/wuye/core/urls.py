@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import connection
 from django.http import HttpRequest
+
+from .tenancy import current_tenant
 
 
 def site_host() -> str:
     """The primary host of the current company (the base domain in the public schema)."""
-    tenant = getattr(connection, "tenant", None)
+    tenant = current_tenant()
     getter = getattr(tenant, "get_primary_domain", None)
     domain = getter() if callable(getter) and getattr(tenant, "pk", None) else None
     return domain.domain if domain is not None else settings.BASE_DOMAIN

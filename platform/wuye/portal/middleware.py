@@ -32,7 +32,7 @@ class LanguageMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         language = language_for(request)
         translation.activate(language)
-        request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+        request.LANGUAGE_CODE = language
         zone = getattr(getattr(request, "tenant", None), "timezone", None)
         if zone:
             timezone.activate(zone)

@@ -15,7 +15,9 @@ def language_set(request: HttpRequest) -> HttpResponse:
     """Switch the language: remembered in a cookie, and on the account of a signed-in person."""
     language = request.POST.get("language", "")
     target = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         target = "/"
     response = HttpResponseRedirect(target)
     if language in SUPPORTED:
@@ -31,7 +33,7 @@ def language_set(request: HttpRequest) -> HttpResponse:
         if user.is_authenticated and getattr(user, "language", None) != language:
             from wuye.accounts.services import user_language_set
 
-            user_language_set(user=user, language=language)  # type: ignore[arg-type]
+            user_language_set(user=user, language=language)
     return response
 
 

@@ -13,10 +13,16 @@ from .env import IS_PRODUCTION, WUYE_ENV, env_bool, env_int, env_list, env_str
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 REPO_DIR = PACKAGE_DIR.parent.parent
-DATA_DIR = Path(env_str("WUYE_DATA_DIR", str(REPO_DIR / ".wuye-data"), "Folder for the embedded PostgreSQL and Redis, uploaded files and beat state in development."))
+DATA_DIR = Path(
+    env_str(
+        "WUYE_DATA_DIR",
+        str(REPO_DIR / ".wuye-data"),
+        "Folder for the embedded PostgreSQL and Redis, uploaded files and beat state in development.",
+    )
+)
 
 # ---------------------------------------------------------------- core safety
-DEVELOPMENT_SECRET_KEY = "wuye-development-only-secret-key-do-not-use-in-production-0123456789"
+DEVELOPMENT_SECRET_KEY = "wuye-development-only-secret-key-do-not-use-in-production-0123456789"  # noqa: S105
 SECRET_KEY = env_str(
     "WUYE_SECRET_KEY",
     DEVELOPMENT_SECRET_KEY,
@@ -39,12 +45,18 @@ if IS_PRODUCTION:
 # company's domain answers 404 there, which is stricter than a static list (custom domains are data).
 ALLOWED_HOSTS = ["*"]
 
-BASE_DOMAIN = env_str(
-    "WUYE_BASE_DOMAIN",
-    "localhost",
-    "The vendor console answers here; company <slug> answers at <slug>.<base domain>.",
-).lower().strip(".")
-URL_SCHEME = env_str("WUYE_URL_SCHEME", "https" if IS_PRODUCTION else "http", "Scheme of links in e-mails (http or https).")
+BASE_DOMAIN = (
+    env_str(
+        "WUYE_BASE_DOMAIN",
+        "localhost",
+        "The vendor console answers here; company <slug> answers at <slug>.<base domain>.",
+    )
+    .lower()
+    .strip(".")
+)
+URL_SCHEME = env_str(
+    "WUYE_URL_SCHEME", "https" if IS_PRODUCTION else "http", "Scheme of links in e-mails (http or https)."
+)
 URL_PORT = env_str(
     "WUYE_URL_PORT", "" if IS_PRODUCTION else "8000", "Port of links in e-mails; empty for the scheme's default."
 )
@@ -60,7 +72,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         DATABASE_URL,
         engine="django_tenants.postgresql_backend",
-        conn_max_age=env_int("WUYE_DB_CONN_MAX_AGE", 60, "Seconds a database connection is kept open (0: per request)."),
+        conn_max_age=env_int(
+            "WUYE_DB_CONN_MAX_AGE", 60, "Seconds a database connection is kept open (0: per request)."
+        ),
         conn_health_checks=True,
     )
 }
@@ -81,7 +95,9 @@ CACHES = {
         # Every key carries the schema of the company that wrote it: no key can leak across companies.
         "KEY_FUNCTION": "django_tenants.cache.make_key",
         "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
-        "KEY_PREFIX": env_str("WUYE_CACHE_PREFIX", "wuye", "Prefix of every cache key (to share one Redis between deployments)."),
+        "KEY_PREFIX": env_str(
+            "WUYE_CACHE_PREFIX", "wuye", "Prefix of every cache key (to share one Redis between deployments)."
+        ),
     }
 }
 
@@ -123,7 +139,10 @@ MIDDLEWARE = [
 ]
 if IS_PRODUCTION:
     # Static files from the collected folder; in development runserver serves them from the apps.
-    MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
 
 TEMPLATES = [
     {
@@ -177,14 +196,19 @@ CSRF_COOKIE_NAME = "wuye_csrftoken"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Read in every environment (so they are declared and documented), applied in production only.
+_ssl_redirect = env_bool("WUYE_SSL_REDIRECT", True, "Redirect plain HTTP to HTTPS (production only).")
+_hsts_seconds = env_int("WUYE_HSTS_SECONDS", 31536000, "HSTS max-age in seconds (production only).")
+_hsts_preload = env_bool("WUYE_HSTS_PRELOAD", True, "Ask browsers to preload HSTS (production only).")
 if IS_PRODUCTION:
-    SECURE_SSL_REDIRECT = env_bool("WUYE_SSL_REDIRECT", True, "Redirect plain HTTP to HTTPS (production).")
+    SECURE_SSL_REDIRECT = _ssl_redirect
+    # The ingress terminates TLS and says so in X-Forwarded-Proto.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = env_int("WUYE_HSTS_SECONDS", 31536000, "HSTS max-age in production.")
+    SECURE_HSTS_SECONDS = _hsts_seconds
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env_bool("WUYE_HSTS_PRELOAD", True, "Ask browsers to preload HSTS (production).")
+    SECURE_HSTS_PRELOAD = _hsts_preload
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 CSRF_TRUSTED_ORIGINS = env_list(
     "WUYE_CSRF_TRUSTED_ORIGINS",
@@ -245,7 +269,10 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["rest_framework.filters.OrderingFilter", "rest_framework.filters.SearchFilter"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "wuye.core.errors.api_exception_handler",
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {

@@ -39,7 +39,9 @@ PUBLIC_SCHEMA_URLCONF = "wuye.urls.public"
 ROOT_URLCONF = "wuye.urls.tenant"
 
 # The template every new schema is cloned from; migrated with the companies.
-TENANT_BASE_SCHEMA = env_str("WUYE_TEMPLATE_SCHEMA", "wuye_template", "Name of the template schema new company schemas are cloned from.")
+TENANT_BASE_SCHEMA = env_str(
+    "WUYE_TEMPLATE_SCHEMA", "wuye_template", "Name of the template schema new company schemas are cloned from."
+)
 # Used only by django-tenants' own create_schema (the benchmark compares it); provisioning renames spares.
 TENANT_CREATION_FAKES_MIGRATIONS = True
 

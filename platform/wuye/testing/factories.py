@@ -18,7 +18,12 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("correct-horse-battery")
 
     @factory.post_generation
-    def roles(self, create: bool, extracted: list[str] | None, **kwargs: object) -> None:
+    def roles(
+        self: User,
+        create: bool,
+        extracted: list[str] | None,
+        **kwargs: object,
+    ) -> None:
         if create and extracted:
             from django.contrib.auth.models import Group
 

@@ -25,7 +25,9 @@ from urllib.parse import urlparse, urlunparse
 
 import pytest
 
-ADMIN_PASSWORD = "test-admin-password-1"
+from wuye.core.tenancy import use_public_schema
+
+ADMIN_PASSWORD = "test-admin-password-1"  # noqa: S105  (test companies only)
 COMPANY_SLUGS = ("alpha", "beta")
 
 
@@ -69,6 +71,26 @@ def _celery_eager() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
+def django_db_setup(
+    request: pytest.FixtureRequest, django_test_environment: None, django_db_blocker: Any
+) -> Iterator[None]:
+    """The test database, always created (tests/conftest.py puts this in place of pytest-django's).
+
+    pytest-django creates it only when a collected test asks for `db`; tests that need committed data
+    (`committed_db`) do not, and would otherwise run against the real database."""
+    from django.test.utils import setup_databases, teardown_databases
+
+    verbosity = request.config.option.verbose
+    with django_db_blocker.unblock():
+        config = setup_databases(
+            verbosity=verbosity, interactive=False, aliases={"default": True}, serialized_aliases=set()
+        )
+    yield
+    with django_db_blocker.unblock():
+        teardown_databases(config, verbosity=verbosity)
+
+
+@pytest.fixture(scope="session")
 def companies(django_db_setup: None, django_db_blocker: Any) -> dict[str, CompanyFixture]:
     """alpha and beta, provisioned once for the session, committed."""
     from django.db import connection
@@ -77,7 +99,9 @@ def companies(django_db_setup: None, django_db_blocker: Any) -> dict[str, Compan
 
     result = {}
     with django_db_blocker.unblock():
-        connection.set_schema_to_public()
+        name = connection.settings_dict["NAME"]
+        assert name.startswith("test_"), f"refusing to provision test companies in {name!r}, not a test database"
+        use_public_schema()
         services.template_ensure()
         for slug in COMPANY_SLUGS:
             provisioned = services.company_create(
@@ -109,10 +133,9 @@ def company_b(companies: dict[str, CompanyFixture], db: None) -> CompanyFixture:
 @pytest.fixture(autouse=True)
 def _public_schema_after_test() -> Iterator[None]:
     yield
-    from django.db import connection
 
     with contextlib.suppress(Exception):
-        connection.set_schema_to_public()
+        use_public_schema()
 
 
 @contextlib.contextmanager
@@ -140,13 +163,12 @@ def company_client() -> Any:
 def vendor_client(db: None) -> Any:
     """A client at the bare base domain, signed in as a vendor operator."""
     from django.conf import settings
-    from django.db import connection
     from django.test import Client
 
     from wuye.accounts import services
     from wuye.accounts.models import UserKind
 
-    connection.set_schema_to_public()
+    use_public_schema()
     vendor = services.user_create(
         email="operator@vendor.test", name="Operator", password=ADMIN_PASSWORD, kind=UserKind.VENDOR, is_staff=True
     )
@@ -211,8 +233,26 @@ def _celery_worker_process(companies: dict[str, CompanyFixture]) -> Iterator[Wor
     node = f"{queue}@{os.uname().nodename}"
     env = {**os.environ, "DATABASE_URL": _test_database_url(), "WUYE_CELERY_QUEUE": queue, "WUYE_ENV": "test"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "wuye.celery", "worker", "--pool=solo", "-Q", queue, "-l", "WARNING",
-         "--include", "tests.support.celery_tasks", "-n", node, "--without-heartbeat", "--without-gossip", "--without-mingle"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "wuye.celery",
+            "worker",
+            "--pool=solo",
+            "-Q",
+            queue,
+            "-l",
+            "WARNING",
+            "--include",
+            "tests.support.celery_tasks",
+            "-n",
+            node,
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+        ],
         env=env,
     )
     try:

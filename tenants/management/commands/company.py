@@ -22,7 +22,9 @@ class Command(BaseCommand):
         create.add_argument("--slug", required=True)
         create.add_argument("--admin-email", required=True)
         create.add_argument("--admin-name", required=True)
-        create.add_argument("--admin-password", help="Sign-in password; without it the administrator is invited by e-mail.")
+        create.add_argument(
+            "--admin-password", help="Sign-in password; without it the administrator is invited by e-mail."
+        )
         create.add_argument("--ask-password", action="store_true", help="Prompt for the administrator's password.")
         create.add_argument("--plan", help="Plan code (default: the default plan).")
         create.add_argument("--language", default="zh-hans")
@@ -53,28 +55,42 @@ class Command(BaseCommand):
             if plan is None:
                 raise CommandError(f"No plan with code {options['plan']!r}.")
         result = services.company_create(
-            name=options["name"], slug=options["slug"], admin_email=options["admin_email"], admin_name=options["admin_name"],
-            admin_password=password, plan=plan, language=options["language"], currency=options["currency"],
+            name=options["name"],
+            slug=options["slug"],
+            admin_email=options["admin_email"],
+            admin_name=options["admin_name"],
+            admin_password=password,
+            plan=plan,
+            language=options["language"],
+            currency=options["currency"],
             timezone_name=options["timezone"],
         )
-        self.stdout.write(self.style.SUCCESS(
-            f"Created {result.company.name} at {services.company_host(result.company.slug)} "
-            f"(schema {result.company.schema_name}, {result.method}, {result.seconds * 1000:.0f} ms); administrator {result.admin.email}"
-            + ("" if password else " invited by e-mail")
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Created {result.company.name} at {services.company_host(result.company.slug)} "
+                f"(schema {result.company.schema_name}, {result.method}, {result.seconds * 1000:.0f} ms); "
+                f"administrator {result.admin.email}" + ("" if password else " invited by e-mail")
+            )
+        )
 
     def do_list(self, options: dict[str, Any]) -> None:
         for company in selectors.company_list():
             self.stdout.write(f"{company.slug:<24} {company.status:<10} {company.schema_name:<28} {company.name}")
 
     def do_suspend(self, options: dict[str, Any]) -> None:
-        company = services.company_suspend(by=None, company=selectors.company_get(slug=options["slug"]), reason=options["reason"])
+        company = services.company_suspend(
+            by=None, company=selectors.company_get(slug=options["slug"]), reason=options["reason"]
+        )
         self.stdout.write(self.style.WARNING(f"Suspended {company.slug}."))
 
     def do_resume(self, options: dict[str, Any]) -> None:
-        company = services.company_resume(by=None, company=selectors.company_get(slug=options["slug"]), reason=options["reason"])
+        company = services.company_resume(
+            by=None, company=selectors.company_get(slug=options["slug"]), reason=options["reason"]
+        )
         self.stdout.write(self.style.SUCCESS(f"Resumed {company.slug}."))
 
     def do_add_domain(self, options: dict[str, Any]) -> None:
-        domain = services.domain_add(by=None, company=selectors.company_get(slug=options["slug"]), domain=options["domain"])
+        domain = services.domain_add(
+            by=None, company=selectors.company_get(slug=options["slug"]), domain=options["domain"]
+        )
         self.stdout.write(self.style.SUCCESS(f"{domain.domain} now reaches {options['slug']}."))

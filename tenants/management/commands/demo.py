@@ -9,19 +9,19 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import connection
 
 from tenants import services
 from tenants.models import Company
 from wuye.accounts import services as account_services
 from wuye.accounts.models import User, UserKind
+from wuye.core.tenancy import use_public_schema
 
 VENDOR_EMAIL = "vendor@wuye.localhost"
-VENDOR_PASSWORD = "wuye-vendor-2026"
+VENDOR_PASSWORD = "wuye-vendor-2026"  # noqa: S105  (development logins, printed by make dev)
 DEMO_SLUG = "demo"
 DEMO_NAME = "示范物业"
 ADMIN_EMAIL = "admin@demo.localhost"
-ADMIN_PASSWORD = "wuye-admin-2026"
+ADMIN_PASSWORD = "wuye-admin-2026"  # noqa: S105
 
 
 class Command(BaseCommand):
@@ -34,15 +34,24 @@ class Command(BaseCommand):
         if not settings.DEBUG and settings.WUYE_ENV == "production":
             self.stderr.write("The demo logins are for development; not created in production.")
             return
-        connection.set_schema_to_public()
+        use_public_schema()
         if not User.objects.filter(email=VENDOR_EMAIL).exists():
             account_services.user_create(
-                email=VENDOR_EMAIL, name="Vendor", password=VENDOR_PASSWORD, kind=UserKind.VENDOR, is_staff=True, is_superuser=True
+                email=VENDOR_EMAIL,
+                name="Vendor",
+                password=VENDOR_PASSWORD,
+                kind=UserKind.VENDOR,
+                is_staff=True,
+                is_superuser=True,
             )
         services.template_ensure()
         if not Company.objects.filter(slug=DEMO_SLUG).exists():
             result = services.company_create(
-                name=DEMO_NAME, slug=DEMO_SLUG, admin_email=ADMIN_EMAIL, admin_name="示范管理员", admin_password=ADMIN_PASSWORD
+                name=DEMO_NAME,
+                slug=DEMO_SLUG,
+                admin_email=ADMIN_EMAIL,
+                admin_name="示范管理员",
+                admin_password=ADMIN_PASSWORD,
             )
             self.stdout.write(f"==> provisioned {DEMO_NAME} ({result.method}, {result.seconds * 1000:.0f} ms)")
         made = services.spare_pool_refill()

@@ -27,10 +27,18 @@ class Command(MigrateSchemasCommand):
         template = settings.TENANT_BASE_SCHEMA
         if not schemas.exists(template):
             schemas.create_empty(template)
-        pooled = [template, *PooledSchema.objects.filter(kind=PooledSchemaKind.SPARE).values_list("schema_name", flat=True)]
+        pooled = [
+            template,
+            *PooledSchema.objects.filter(kind=PooledSchemaKind.SPARE).values_list("schema_name", flat=True),
+        ]
         executor = get_executor(codename=self.executor)(self.args, self.options)
         executor.run_migrations(tenants=list(pooled))
-        if options.get("app_label") or options.get("migration_name") or options.get("plan") or options.get("check_unapplied"):
+        if (
+            options.get("app_label")
+            or options.get("migration_name")
+            or options.get("plan")
+            or options.get("check_unapplied")
+        ):
             return  # a partial run: the pool is not at the code's head, do not stamp it
         from tenants.services import pool_stamp_migrated, template_ensure
 

@@ -26,4 +26,6 @@ class Command(BaseCommand):
         self.stdout.write(f"template: {template.schema_name if template else '-'}")
         for spare in state["spares"]:
             current = "ready" if spare.fingerprint == state["fingerprint"] else "behind the code"
-            self.stdout.write(f"spare: {spare.schema_name} ({spare.method}, {spare.build_seconds or 0:.2f} s, {current})")
+            self.stdout.write(
+                f"spare: {spare.schema_name} ({spare.method}, {spare.build_seconds or 0:.2f} s, {current})"
+            )
