@@ -4,9 +4,21 @@ import zoneinfo
 
 from django import forms
 from django.conf import settings
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import Plan
+
+
+def _slug_help_text() -> str:
+    return gettext("The company's address: <slug>.%(base)s. Lowercase letters, digits and hyphens.") % {
+        "base": settings.BASE_DOMAIN
+    }
+
+
+# Lazy, so the help is translated when the form is shown, not once when this module is imported.
+_slug_help = lazy(_slug_help_text, str)
 
 
 class CompanyCreateForm(forms.Form):
@@ -14,8 +26,7 @@ class CompanyCreateForm(forms.Form):
     slug = forms.CharField(
         label=_("Slug"),
         max_length=40,
-        help_text=_("The company's address: <slug>.%(base)s. Lowercase letters, digits and hyphens.")
-        % {"base": settings.BASE_DOMAIN},
+        help_text=_slug_help(),
     )
     admin_name = forms.CharField(label=_("Administrator's name"), max_length=100)
     admin_email = forms.EmailField(

@@ -502,7 +502,7 @@ def domain_check(raw: str) -> str:
         )
     if Domain.objects.filter(domain=domain).exists():
         raise ServiceError(
-            _("“%(domain)s” already reaches a company.") % {"domain": domain}, code="domain_taken", field="domain"
+            _("“%(domain)s” is already used by a company.") % {"domain": domain}, code="domain_taken", field="domain"
         )
     return domain
 
@@ -516,7 +516,7 @@ def domain_add(*, by: User | None, company: Company, domain: str) -> Domain:
             row = Domain.objects.create(domain=domain, tenant=company, is_primary=False)
     except IntegrityError as exc:
         raise ServiceError(
-            _("“%(domain)s” already reaches a company.") % {"domain": domain}, code="domain_taken", field="domain"
+            _("“%(domain)s” is already used by a company.") % {"domain": domain}, code="domain_taken", field="domain"
         ) from exc
     CompanyEvent.objects.create(
         company=company,

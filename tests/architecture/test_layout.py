@@ -59,3 +59,17 @@ def test_top_level_layout() -> None:
         ".ci/run",
     ):
         assert (REPO / name).exists(), name
+
+
+def test_migrations_match_the_models() -> None:
+    import os
+
+    result = subprocess.run(
+        [sys.executable, "-m", "wuye.cli", "makemigrations", "--check", "--dry-run"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "WUYE_ENV": "test"},
+        timeout=120,
+    )
+    assert result.returncode == 0, f"models changed without a migration:\n{result.stdout}{result.stderr}"

@@ -38,7 +38,9 @@ class CompanyTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         schema_name, secret = parsed
         if schema_name != current_schema():
-            raise exceptions.AuthenticationFailed(_("This token was issued by another company and is not valid here."))
+            raise exceptions.AuthenticationFailed(
+                _("This token was issued by another company and is not valid here."), code="token_of_another_company"
+            )
         token = ApiToken.objects.select_related("user").filter(key_hash=api_token_hash(schema_name, secret)).first()
         if token is None or not token.is_usable:
             raise exceptions.AuthenticationFailed(_("Invalid or expired token."))

@@ -75,7 +75,7 @@ class ForgotPasswordForm(forms.Form):
 
 
 class InviteForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=100)
+    name = forms.CharField(label=_("Full name"), max_length=100)
     email = forms.EmailField(label=_("E-mail"))
     phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
     roles = forms.MultipleChoiceField(

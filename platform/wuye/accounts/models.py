@@ -47,7 +47,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     # Stored lowercase (a check constraint), so the unique index is also case-insensitive.
     email = models.EmailField(_("e-mail"), max_length=254, unique=True)
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("full name"), max_length=100)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     kind = models.CharField(_("kind"), max_length=10, choices=UserKind.choices, default=UserKind.STAFF)
     language = models.CharField(_("language"), max_length=10, blank=True)

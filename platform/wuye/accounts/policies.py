@@ -59,4 +59,4 @@ def acting_user(request: Any) -> User:
     user = request.user
     if not user.is_authenticated:
         raise PolicyDenied(str(_("Sign in first.")))
-    return cast(User, user)
+    return cast("User", user)

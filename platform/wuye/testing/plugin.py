@@ -20,6 +20,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse, urlunparse
 
@@ -87,6 +88,15 @@ def django_db_setup(
         )
     yield
     with django_db_blocker.unblock():
+        from django.db import connection
+
+        # A worker process or the live server's threads may still hold a session for a moment; the
+        # test database cannot be dropped while they do.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
         teardown_databases(config, verbosity=verbosity)
 
 
@@ -283,3 +293,101 @@ def celery_worker(_celery_worker_process: WorkerHandle) -> Iterator[WorkerHandle
         yield _celery_worker_process
     finally:
         app.conf.task_always_eager = True
+
+
+# ---------------------------------------------------------------- browser (headless Chromium)
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+
+
+@dataclass
+class LiveServer:
+    port: int
+
+    def url(self, test_company: CompanyFixture | None = None, path: str = "/") -> str:
+        from django.conf import settings
+
+        host = test_company.host if test_company is not None else settings.BASE_DOMAIN
+        return f"http://{host}:{self.port}{path}"
+
+
+@pytest.fixture(scope="session")
+def company_live_server(companies: dict[str, CompanyFixture], django_db_blocker: Any) -> Iterator[LiveServer]:
+    """The real WSGI app on a free port, in a thread with its own database connection: it sees committed
+    data only (the session's companies, and what `committed_db` tests write). Browsers reach a company at
+    http://<slug>.localhost:<port>/ (Chromium resolves *.localhost to this machine)."""
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.test.testcases import LiveServerThread
+
+    django_db_blocker.unblock()
+    thread = LiveServerThread("127.0.0.1", StaticFilesHandler, connections_override=None, port=0)
+    thread.daemon = True
+    thread.start()
+    thread.is_ready.wait()
+    if thread.error:
+        raise thread.error
+    try:
+        yield LiveServer(port=thread.port)
+    finally:
+        thread.terminate()
+        django_db_blocker.restore()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Chromium driven by Playwright. Skipped where no Chromium is installed (CI installs it)."""
+    executable = next((path for path in CHROMIUM_CANDIDATES if Path(path).exists()), None)
+    if executable is None:
+        pytest.skip("no Chromium here: `apt-get install chromium` (CI does) to run browser tests")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop in this thread; Django would take the test's own ORM
+    # calls for async code. They are not: they run between browser steps, one at a time.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=executable,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@dataclass
+class CompanyPage:
+    """A browser page bound to one company's address (or the vendor console's, for company None)."""
+
+    page: Any
+    live_server: LiveServer
+    company: CompanyFixture | None
+
+    def open(self, path: str = "/") -> Any:
+        return self.page.goto(self.live_server.url(self.company, path))
+
+
+@pytest.fixture
+def browser_for(browser: Any, company_live_server: LiveServer) -> Iterator[Any]:
+    """browser_for(company, language="zh-CN") -> a CompanyPage in a fresh browser context (own cookies)."""
+    contexts: list[Any] = []
+
+    def make(test_company: CompanyFixture | None, language: str = "zh-CN") -> CompanyPage:
+        context = browser.new_context(locale=language)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        return CompanyPage(page=page, live_server=company_live_server, company=test_company)
+
+    yield make
+    for context in contexts:
+        context.close()
