@@ -121,6 +121,7 @@ RESERVED_SLUGS = frozenset(
         "m",
         "mobile",
         "wap",
+        "new",
     ]
 )
 SLUG_MIN, SLUG_MAX = 2, 40

@@ -11,10 +11,12 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from wuye.accounts.policies import acting_user
-from wuye.core.errors import ServiceError
+from wuye.core.errors import PolicyDenied, ServiceError
+from wuye.portal.views import message_page, refusal
 
 from . import policies, selectors, services
 from .forms import CompanyCreateForm, DomainForm, ReasonForm
@@ -27,12 +29,7 @@ def vendor_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if not policies.can_operate_companies(request.user):
-            return render(
-                request,
-                "portal/message_page.html",
-                {"heading": _("Not allowed"), "message": _("This console is for the platform's operators.")},
-                status=403,
-            )
+            return refusal(request, PolicyDenied(_("This console is for the platform's operators.")))
         return view(request, *args, **kwargs)
 
     return wrapped
@@ -81,9 +78,7 @@ def company_detail(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         company = selectors.company_get(slug=slug)
     except ServiceError as exc:
-        return render(
-            request, "portal/message_page.html", {"heading": _("Not found"), "message": exc.message}, status=404
-        )
+        return refusal(request, exc)
     return render(
         request,
         "tenants/company_detail.html",
@@ -99,61 +94,43 @@ def company_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def _company_action(
-    request: HttpRequest, slug: str, run: Callable[[Any, dict[str, str]], Any], done: str
-) -> HttpResponse:
+# action in the URL -> (the service call with the posted form, what to tell the operator afterwards)
+_ACTIONS: dict[str, tuple[Callable[..., Any], Any]] = {
+    "suspend": (
+        lambda by, company, data: services.company_suspend(by=by, company=company, reason=data.get("reason", "")),
+        gettext_lazy("Company suspended."),
+    ),
+    "resume": (
+        lambda by, company, data: services.company_resume(by=by, company=company, reason=data.get("reason", "")),
+        gettext_lazy("Company resumed."),
+    ),
+    "add-domain": (
+        lambda by, company, data: services.domain_add(by=by, company=company, domain=data.get("domain", "")),
+        gettext_lazy("Domain added."),
+    ),
+    "remove-domain": (
+        lambda by, company, data: services.domain_remove(by=by, company=company, domain=data.get("domain", "")),
+        gettext_lazy("Domain removed."),
+    ),
+}
+
+
+@vendor_required
+@require_POST
+def company_action(request: HttpRequest, slug: str, action: str) -> HttpResponse:
+    if action not in _ACTIONS:
+        return message_page(request, _("Not found"), _("Unknown action."), status=404)
+    run, done_message = _ACTIONS[action]
     try:
         company = selectors.company_get(slug=slug)
-        run(company, request.POST.dict())
+        run(acting_user(request), company, request.POST.dict())
     except ServiceError as exc:
+        if exc.http_status in (403, 404):
+            return refusal(request, exc)
         messages.error(request, exc.message)
     else:
-        messages.success(request, done)
+        messages.success(request, done_message)
     return redirect("tenants:company_detail", slug=slug)
-
-
-@vendor_required
-@require_POST
-def company_suspend(request: HttpRequest, slug: str) -> HttpResponse:
-    return _company_action(
-        request,
-        slug,
-        lambda c, data: services.company_suspend(by=acting_user(request), company=c, reason=data.get("reason", "")),
-        _("Company suspended."),
-    )
-
-
-@vendor_required
-@require_POST
-def company_resume(request: HttpRequest, slug: str) -> HttpResponse:
-    return _company_action(
-        request,
-        slug,
-        lambda c, data: services.company_resume(by=acting_user(request), company=c, reason=data.get("reason", "")),
-        _("Company resumed."),
-    )
-
-
-@vendor_required
-@require_POST
-def domain_add(request: HttpRequest, slug: str) -> HttpResponse:
-    return _company_action(
-        request,
-        slug,
-        lambda c, data: services.domain_add(by=acting_user(request), company=c, domain=data.get("domain", "")),
-        _("Domain added."),
-    )
-
-
-@vendor_required
-@require_POST
-def domain_remove(request: HttpRequest, slug: str) -> HttpResponse:
-    return _company_action(
-        request,
-        slug,
-        lambda c, data: services.domain_remove(by=acting_user(request), company=c, domain=data.get("domain", "")),
-        _("Domain removed."),
-    )
 
 
 @vendor_required

@@ -3,10 +3,10 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import gettext as _
 
 from wuye.accounts.policies import acting_user
 from wuye.core.errors import PolicyDenied
+from wuye.portal.views import refusal
 
 from . import selectors
 
@@ -16,7 +16,5 @@ def department_list(request: HttpRequest) -> HttpResponse:
     try:
         departments = selectors.department_list(viewer=acting_user(request))
     except PolicyDenied as exc:
-        return render(
-            request, "portal/message_page.html", {"heading": _("Not allowed"), "message": exc.message}, status=403
-        )
+        return refusal(request, exc)
     return render(request, "staff/department_list.html", {"departments": departments})

@@ -103,3 +103,26 @@ def test_an_unknown_company_is_not_found(vendor_client) -> None:
     assert vendor_client.get("/companies/nope/").status_code == 404
     response = vendor_client.post("/companies/nope/suspend/", {"reason": "x"}, follow=True)
     assert response.status_code == 404
+
+
+def test_custom_domains_are_added_and_removed_from_the_console(vendor_client, company_a) -> None:
+    from tenants.models import Domain
+
+    slug = company_a.company.slug
+    vendor_client.post(f"/companies/{slug}/add-domain/", {"domain": "WUYE.Alpha-Estates.example."})
+    assert Domain.objects.filter(tenant=company_a.company, domain="wuye.alpha-estates.example").exists()
+    # Refused, with nothing changed: a host under the base domain, a malformed one, one already used.
+    for bad in ("other.localhost", "not a host", "wuye.alpha-estates.example"):
+        page = vendor_client.post(f"/companies/{slug}/add-domain/", {"domain": bad}, follow=True)
+        assert page.status_code == 200
+        assert "msg-error" in page.content.decode()
+    assert Domain.objects.filter(tenant=company_a.company).count() == 2
+    vendor_client.post(f"/companies/{slug}/remove-domain/", {"domain": "wuye.alpha-estates.example"})
+    assert list(Domain.objects.filter(tenant=company_a.company).values_list("domain", flat=True)) == ["alpha.localhost"]
+    # The primary address stays.
+    vendor_client.post(f"/companies/{slug}/remove-domain/", {"domain": "alpha.localhost"})
+    assert Domain.objects.filter(domain="alpha.localhost").exists()
+
+
+def test_an_unknown_action_is_not_found(vendor_client, company_a) -> None:
+    assert vendor_client.post(f"/companies/{company_a.company.slug}/delete-everything/").status_code == 404

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -11,9 +12,11 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from wuye.core.errors import NotFound, ServiceError
+from wuye.core.errors import PolicyDenied, ServiceError
+from wuye.portal.views import message_page, refusal
 
 from . import policies, roles, selectors, services
 from .forms import ForgotPasswordForm, InviteForm, SetPasswordForm, SignInForm
@@ -35,10 +38,8 @@ def link(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
     """An invitation or password-reset link: choose a password, then you are signed in."""
     try:
         user = services.user_from_link(uidb64=uidb64, token=token)
-    except NotFound as exc:
-        return render(
-            request, "portal/message_page.html", {"heading": _("Link not valid"), "message": exc.message}, status=404
-        )
+    except ServiceError as exc:
+        return refusal(request, exc)
     form = SetPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -63,14 +64,10 @@ def forgot_password(request: HttpRequest) -> HttpResponse:
         if user is not None:
             services.user_password_reset_send(by=None, user=user)
         # The same answer whether or not the account exists: the page does not reveal who has one.
-        return render(
+        return message_page(
             request,
-            "portal/message_page.html",
-            {
-                "heading": _("Check your e-mail"),
-                "message": _("If %(email)s has an account here, a link to choose a new password is on its way.")
-                % {"email": email},
-            },
+            _("Check your e-mail"),
+            _("If %(email)s has an account here, a link to choose a new password is on its way.") % {"email": email},
         )
     return render(request, "accounts/forgot_password.html", {"form": form})
 
@@ -82,15 +79,14 @@ def staff_list(request: HttpRequest) -> HttpResponse:
             viewer=acting_user(request), search=request.GET.get("q", "").strip(), status=request.GET.get("status", "")
         )
     except ServiceError as exc:
-        return render(
-            request, "portal/message_page.html", {"heading": _("Not allowed"), "message": exc.message}, status=403
-        )
+        return refusal(request, exc)
     role_names = roles.names()
+    rows = [(member, [role_names.get(g.name, g.name) for g in member.groups.all()]) for member in users[:500]]
     return render(
         request,
         "accounts/staff_list.html",
         {
-            "rows": [(member, [role_names.get(g.name, g.name) for g in member.groups.all()]) for member in users[:500]],
+            "rows": rows,
             "q": request.GET.get("q", ""),
             "status": request.GET.get("status", ""),
             "counts": selectors.staff_counts(),
@@ -102,12 +98,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def staff_invite(request: HttpRequest) -> HttpResponse:
     if not policies.can_invite_staff(request.user):
-        return render(
-            request,
-            "portal/message_page.html",
-            {"heading": _("Not allowed"), "message": _("You do not have permission to do this.")},
-            status=403,
-        )
+        return refusal(request, PolicyDenied(_("You do not have permission to do this.")))
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -125,12 +116,7 @@ def staff_detail(request: HttpRequest, user_id: str) -> HttpResponse:
     try:
         member = selectors.staff_get(viewer=acting_user(request), user_id=user_id)
     except ServiceError as exc:
-        return render(
-            request,
-            "portal/message_page.html",
-            {"heading": _("Not found"), "message": exc.message},
-            status=exc.http_status,
-        )
+        return refusal(request, exc)
     return render(
         request,
         "accounts/staff_detail.html",
@@ -143,12 +129,13 @@ def staff_detail(request: HttpRequest, user_id: str) -> HttpResponse:
     )
 
 
-_ACTIONS: dict[str, Any] = {
-    "deactivate": (lambda by, user: services.user_deactivate(by=by, user=user), _("Account deactivated.")),
-    "reactivate": (lambda by, user: services.user_reactivate(by=by, user=user), _("Account reactivated.")),
+# action in the URL -> (the service call, what to tell the person afterwards)
+_ACTIONS: dict[str, tuple[Callable[[User, User], Any], Any]] = {
+    "deactivate": (lambda by, user: services.user_deactivate(by=by, user=user), gettext_lazy("Account deactivated.")),
+    "reactivate": (lambda by, user: services.user_reactivate(by=by, user=user), gettext_lazy("Account reactivated.")),
     "password-reset": (
         lambda by, user: services.user_password_reset_send(by=by, user=user),
-        _("A link to choose a new password was e-mailed."),
+        gettext_lazy("A link to choose a new password was e-mailed."),
     ),
 }
 
@@ -157,25 +144,15 @@ _ACTIONS: dict[str, Any] = {
 @require_POST
 def staff_action(request: HttpRequest, user_id: str, action: str) -> HttpResponse:
     if action not in _ACTIONS:
-        return render(
-            request,
-            "portal/message_page.html",
-            {"heading": _("Not found"), "message": _("Unknown action.")},
-            status=404,
-        )
+        return message_page(request, _("Not found"), _("Unknown action."), status=404)
     run, done_message = _ACTIONS[action]
     try:
         member = selectors.staff_get(viewer=acting_user(request), user_id=user_id)
-        run(request.user, member)
+        run(acting_user(request), member)
     except ServiceError as exc:
-        messages.error(request, exc.message)
         if exc.http_status in (403, 404):
-            return render(
-                request,
-                "portal/message_page.html",
-                {"heading": _("Not allowed"), "message": exc.message},
-                status=exc.http_status,
-            )
+            return refusal(request, exc)
+        messages.error(request, exc.message)
     else:
         messages.success(request, done_message)
     return redirect("accounts:staff_detail", user_id=user_id)

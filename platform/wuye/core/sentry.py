@@ -103,7 +103,7 @@ def init_sentry(
         environment=environment,
         release=release,
         traces_sample_rate=traces_sample_rate,
-        send_default_pii=False,
+        # No personal data by default (the SDK's own scrubber stays on); before_send scrubs the rest.
         include_local_variables=True,
         max_request_body_size="never",
         integrations=[DjangoIntegration(), CeleryIntegration(), LoggingIntegration()],

@@ -5,7 +5,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
+
+from wuye.core.errors import ServiceError
 
 from .middleware import SUPPORTED
 
@@ -45,3 +48,15 @@ def home(request: HttpRequest) -> HttpResponse:
 
     context = {"staff": staff_counts() if policies.can_view_staff(request.user) else None}
     return render(request, "portal/home.html", context)
+
+
+def message_page(request: HttpRequest, heading: str, message: str, *, status: int = 200) -> HttpResponse:
+    return render(request, "portal/message_page.html", {"heading": heading, "message": message}, status=status)
+
+
+def refusal(request: HttpRequest, error: ServiceError) -> HttpResponse:
+    """The page for a service's refusal: its message, under a heading that says what kind it is."""
+    headings = {403: _("Not allowed"), 404: _("Not found")}
+    return message_page(
+        request, str(headings.get(error.http_status, _("Not possible"))), error.message, status=error.http_status
+    )
