@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import zoneinfo
-
 from django import forms
 from django.conf import settings
 from django.utils.functional import lazy
@@ -9,6 +7,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import Plan
+from .selectors import timezone_names
 
 
 def _slug_help_text() -> str:
@@ -38,7 +37,7 @@ class CompanyCreateForm(forms.Form):
     timezone_name = forms.ChoiceField(
         label=_("Time zone"),
         initial="Asia/Shanghai",
-        choices=[(tz, tz) for tz in sorted(zoneinfo.available_timezones())],
+        choices=[(tz, tz) for tz in sorted(timezone_names())],
     )
 
 

@@ -51,8 +51,53 @@ def migrate(name: str, *, verbosity: int = 0) -> None:
 
 
 def clone(source: str, target: str) -> None:
-    """Copy `source` (tables, sequences, data) into a new schema `target` with django-tenants' clone."""
+    """Copy `source` (tables, sequences, data) into a new schema `target` with django-tenants' clone,
+    then give its constraints the names they have in `source`."""
     CloneSchema().clone_schema(source, target, clone_mode="DATA", set_connection=True)
+    constraint_names_align(source, target)
+
+
+# One row per constraint: its table, its name, and its definition with the schema's own name taken out
+# (a foreign key's definition names the table it points to, schema-qualified when outside search_path).
+_CONSTRAINTS_SQL = """
+    SELECT t.relname, k.conname, k.contype::text || ':' || replace(pg_get_constraintdef(k.oid), %(prefix)s, '')
+    FROM pg_constraint k
+    JOIN pg_class t ON t.oid = k.conrelid
+    JOIN pg_namespace n ON n.oid = k.connamespace
+    WHERE n.nspname = %(schema)s
+"""
+
+
+def constraints(schema: str) -> dict[tuple[str, str], str]:
+    """(table, constraint name) -> definition, for every constraint in `schema`."""
+    # Schema names here are lowercase letters, digits and underscores: PostgreSQL prints them unquoted.
+    with connection.cursor() as cursor:
+        cursor.execute(_CONSTRAINTS_SQL, {"schema": schema, "prefix": schema + "."})
+        return {(table, name): definition for table, name, definition in cursor.fetchall()}
+
+
+def constraint_names_align(source: str, target: str) -> int:
+    """Rename `target`'s constraints to the names the same constraints have in `source`; returns how many.
+
+    django-tenants' clone recreates unique constraints under PostgreSQL's generated names (a
+    `UniqueConstraint(name="staff_department_name_unique")` comes back as `staff_department_name_key`).
+    Django finds `unique=True` constraints by column, but `RemoveConstraint` and a renamed
+    `UniqueConstraint` go by name, so a later migration would fail on every company made by a clone."""
+    wanted: dict[tuple[str, str], list[str]] = {}
+    for (table, name), definition in constraints(source).items():
+        wanted.setdefault((table, definition), []).append(name)
+    have = constraints(target)
+    renamed = 0
+    with connection.cursor() as cursor:
+        for (table, name), definition in sorted(have.items()):
+            names = wanted.get((table, definition), [])
+            if name in names or len(names) != 1 or (table, names[0]) in have:
+                continue  # already right, ambiguous, or the name is taken: leave it as it is
+            cursor.execute(
+                f"ALTER TABLE {quote(target)}.{quote(table)} RENAME CONSTRAINT {quote(name)} TO {quote(names[0])}"
+            )
+            renamed += 1
+    return renamed
 
 
 def rename(old: str, new: str) -> None:

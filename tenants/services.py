@@ -12,7 +12,6 @@ import logging
 import re
 import secrets
 import time
-import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +42,7 @@ from .models import (
     PooledSchema,
     PooledSchemaKind,
 )
+from .selectors import slug_holders, timezone_names
 
 logger = logging.getLogger(__name__)
 
@@ -164,19 +164,17 @@ def slug_check(raw: str) -> str:
             code="slug_reserved",
             field="slug",
         )
-    existing = Company.objects.filter(slug__iexact=slug).values_list("slug", flat=True).first()
-    if existing is not None:
-        if given != existing:
-            raise ServiceError(
-                _("“%(given)s” is taken: slugs ignore case, and “%(existing)s” exists.")
-                % {"given": given, "existing": existing},
-                code="slug_taken_case",
-                field="slug",
-            )
+    company_has_it, domain_has_it, schema_has_it = slug_holders(
+        slug=slug, host=company_host(slug), schema_name=schema_for(slug)
+    )
+    if company_has_it and given != slug:
         raise ServiceError(
-            _("“%(slug)s” is taken by another company.") % {"slug": slug}, code="slug_taken", field="slug"
+            _("“%(given)s” is taken: slugs ignore case, and “%(existing)s” exists.")
+            % {"given": given, "existing": slug},
+            code="slug_taken_case",
+            field="slug",
         )
-    if Domain.objects.filter(domain=company_host(slug)).exists() or schemas.exists(schema_for(slug)):
+    if company_has_it or domain_has_it or schema_has_it:
         raise ServiceError(
             _("“%(slug)s” is taken by another company.") % {"slug": slug}, code="slug_taken", field="slug"
         )
@@ -201,7 +199,7 @@ def _check_settings(*, name: str, currency: str, timezone_name: str, language: s
         raise ServiceError(
             _("A currency is a three-letter ISO 4217 code such as CNY."), code="currency_invalid", field="currency"
         )
-    if timezone_name not in zoneinfo.available_timezones():
+    if timezone_name not in timezone_names():
         raise ServiceError(
             _("Unknown time zone: %(tz)s") % {"tz": timezone_name}, code="timezone_invalid", field="timezone"
         )
@@ -387,7 +385,9 @@ def company_create(
                 language=language,
                 plan=plan,
             )
-            Domain.objects.create(domain=company_host(slug), tenant=company, is_primary=True)
+            # bulk_create skips DomainMixin.save, whose search for other primary domains to demote (a
+            # savepoint, a query, an update) has nothing to find for a company created a line above.
+            Domain.objects.bulk_create([Domain(domain=company_host(slug), tenant=company, is_primary=True)])
             with tenant_context(company):
                 run_seeders(
                     SeedContext(

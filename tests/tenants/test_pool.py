@@ -88,3 +88,27 @@ def test_a_failed_spare_leaves_no_schema(db, monkeypatch) -> None:
         leftover = cursor.fetchone()[0]
     assert leftover == PooledSchema.objects.filter(kind=PooledSchemaKind.SPARE).count()
     assert PooledSchema.objects.count() == before
+
+
+def test_a_clone_keeps_the_constraint_names_migrations_give(db) -> None:
+    """django-tenants' clone recreates unique constraints under PostgreSQL's generated names; a migration
+    that removes `staff_department_name_unique` by name would then fail on every cloned company."""
+    template = services.template_ensure().schema_name  # made by migrations
+    migrated = schemas.constraints(template)
+    assert ("staff_department", "staff_department_name_unique") in migrated
+
+    spare = services.spare_create(method="clone")
+    assert schemas.constraints(spare.schema_name) == migrated
+
+
+def test_aligning_names_renames_only_what_differs(db) -> None:
+    spare = services.spare_create(method="migrate")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"ALTER TABLE {schemas.quote(spare.schema_name)}.staff_department "
+            "RENAME CONSTRAINT staff_department_name_unique TO staff_department_name_key"
+        )
+    template = services.template_ensure().schema_name
+    assert schemas.constraint_names_align(template, spare.schema_name) == 1
+    assert schemas.constraints(spare.schema_name) == schemas.constraints(template)
+    assert schemas.constraint_names_align(template, spare.schema_name) == 0

@@ -8,15 +8,10 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        from wuye.core.seeding import register_seeder
-
-        from . import schema, signals  # noqa: F401  (OpenAPI extensions; the session-binding receiver)
-        from .services import roles_seed
-
-        # Roles are seeded last: every module has granted its permissions by then.
-        register_seeder("accounts.roles", roles_seed, order=900)
-
+        # OpenAPI extensions; the receivers binding sessions to companies and syncing roles after migrate.
         from wuye.portal.navigation import NavItem, register
+
+        from . import schema, signals  # noqa: F401
 
         register(NavItem("company.home", _("Home"), "home", order=0))
         register(

@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from wuye.core.errors import NotFound, PolicyDenied, ServiceError
 from wuye.core.policies import require
 from wuye.core.queue import enqueue_on_commit
-from wuye.core.seeding import SeedContext
 from wuye.core.tenancy import current_schema
 
 from . import policies, roles
@@ -58,19 +57,38 @@ def _roles(codes: Sequence[str]) -> list[Group]:
     return groups
 
 
-def roles_seed(context: SeedContext) -> None:
-    """Seeder: every defined role as an auth group holding the permissions granted to it."""
-    for code in roles.names():
-        codenames = roles.permissions_of(code)
-        group, _created = Group.objects.get_or_create(name=code)
-        query = Q()
-        for codename in codenames:
-            app_label, name = codename.split(".", 1)
-            query |= Q(content_type__app_label=app_label, codename=name)
-        permissions = list(Permission.objects.filter(query))
-        if len(permissions) != len(codenames):
-            raise RuntimeError(f"role {code}: some permissions do not exist in this schema: {codenames}")
-        group.permissions.set(permissions)
+@transaction.atomic
+def roles_sync() -> int:
+    """Make this schema's role groups hold exactly the permissions the code grants them; returns the
+    number of grants added or withdrawn.
+
+    Runs after every migration of a company schema (spares and the template included), like Django's own
+    permission creation: a new company's roles are ready in its spare, off the provisioning path, and a
+    release that grants a role more reaches every existing company with `wuye migrate`. The roles of the
+    registry are the platform's; a company's own roles (other group names) are left alone."""
+    grants = {code: set(roles.permissions_of(code)) for code in roles.names()}
+    wanted = set().union(*grants.values())
+    found = {
+        f"{app_label}.{codename}": pk
+        for pk, app_label, codename in Permission.objects.filter(
+            content_type__app_label__in={name.split(".", 1)[0] for name in wanted},
+            codename__in={name.split(".", 1)[1] for name in wanted},
+        ).values_list("pk", "content_type__app_label", "codename")
+    }
+    missing = wanted - set(found)
+    if missing:
+        raise RuntimeError(f"roles grant permissions this schema does not have: {sorted(missing)}")
+    group_ids: dict[str, int] = dict(Group.objects.filter(name__in=grants).values_list("name", "pk"))
+    for created in Group.objects.bulk_create([Group(name=code) for code in grants if code not in group_ids]):
+        group_ids[created.name] = created.pk
+    through = Group.permissions.through
+    should = {(group_ids[code], found[name]) for code, names in grants.items() for name in names}
+    has = set(through.objects.filter(group_id__in=group_ids.values()).values_list("group_id", "permission_id"))
+    through.objects.bulk_create([through(group_id=group_id, permission_id=perm) for group_id, perm in should - has])
+    withdrawn = has - should
+    for group_id, perm in withdrawn:
+        through.objects.filter(group_id=group_id, permission_id=perm).delete()
+    return len(should - has) + len(withdrawn)
 
 
 @transaction.atomic
@@ -84,6 +102,7 @@ def user_create(
     phone: str = "",
     is_staff: bool = False,
     is_superuser: bool = False,
+    invited_by: User | None = None,
 ) -> User:
     """A user with a password (None: unusable until they follow an invitation). For provisioning and
     the command line; people inviting people go through `user_invite`."""
@@ -96,12 +115,15 @@ def user_create(
             _("%(email)s already has an account here.") % {"email": email}, code="email_taken", field="email"
         )
     user = User(email=email, name=name, kind=kind, phone=phone.strip(), is_staff=is_staff, is_superuser=is_superuser)
+    if password is None:
+        user.invited_by = invited_by
+        user.invited_at = timezone.now()
     if password is not None:
         _clean_password(password, user)
     user.set_password(password)
     user.save()
     if roles:
-        user.groups.set(_roles(roles))
+        user.groups.add(*_roles(roles))  # a new user: nothing to compare with, as set() would
     return user
 
 
@@ -114,10 +136,7 @@ def user_invite(
     `by` is None only when the platform invites a company's first administrator."""
     if by is not None:
         require(by, policies.INVITE_STAFF)
-    user = user_create(email=email, name=name, password=None, roles=roles, phone=phone)
-    user.invited_by = by
-    user.invited_at = timezone.now()
-    user.save(update_fields=["invited_by", "invited_at"])
+    user = user_create(email=email, name=name, password=None, roles=roles, phone=phone, invited_by=by)
     if send:
         _queue_link_mail(user, purpose="invitation")
     return user
