@@ -8,13 +8,16 @@ class StaffConfig(AppConfig):
     verbose_name = _("Staff")
 
     def ready(self) -> None:
+        from wuye.core.scope import register_resolver
         from wuye.core.seeding import register_seeder
         from wuye.portal.navigation import NavItem, register
 
         from . import policies
+        from .selectors import scope_for_user
         from .services import organisation_seed
 
         register_seeder("staff.organisation", organisation_seed, order=20)
+        register_resolver(scope_for_user)
         register(
             NavItem(
                 "staff.departments",

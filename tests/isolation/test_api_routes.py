@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from tests.support import estate
 from wuye.accounts import services
 from wuye.testing.plugin import CompanyFixture, in_company
 
@@ -22,8 +23,22 @@ def _make_token(company: CompanyFixture) -> Any:
     return services.api_token_create(user=company.admin(), name="isolated")[0].pk
 
 
+def _estate(maker: Callable[..., Any]) -> Callable[[CompanyFixture], Any]:
+    return lambda company: maker(company.admin()).pk
+
+
 # URL keyword -> how to make an object of that kind in the current company (returns its id).
-MAKERS: dict[str, Callable[[CompanyFixture], Any]] = {"user_id": _make_user, "token_id": _make_token}
+MAKERS: dict[str, Callable[[CompanyFixture], Any]] = {
+    "user_id": _make_user,
+    "token_id": _make_token,
+    "project_id": _estate(estate.project),
+    "zone_id": _estate(estate.zone),
+    "building_id": _estate(estate.building),
+    "unit_id": _estate(estate.unit),
+    "parking_space_id": _estate(estate.parking_space),
+    "meter_id": _estate(estate.meter),
+    "facility_id": _estate(estate.facility),
+}
 
 
 def _api_routes() -> list[tuple[str, str]]:
@@ -64,7 +79,7 @@ def test_an_object_of_a_is_not_found_at_b(
     by_token = api_client(company_b, admin_token(company_b))
     session = company_client(company_b)
     session.post("/accounts/login/", {"username": company_b.admin_email, "password": company_b.admin_password})
-    for method in ("get", "post", "delete"):
+    for method in ("get", "post", "patch", "delete"):
         for client in (by_token, session):
             response = getattr(client, method)(path)
             assert response.status_code in (404, 405), f"{method.upper()} {path} at B answered {response.status_code}"

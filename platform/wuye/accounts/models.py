@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Group, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from wuye.core.ids import uuid7
+from wuye.core.scope import Reach
 
 
 class UserKind(models.TextChoices):
@@ -129,3 +130,29 @@ class ApiToken(models.Model):
     def is_usable(self) -> bool:
         now = timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class Role(models.Model):
+    """What an auth group is as a role: how far it reaches, and whether the platform defines it.
+
+    The platform's roles (accounts.roles, is_system) are kept equal to the code by every migration; a
+    company's own roles are made from the permissions its administrator holds, and are its to change."""
+
+    group = models.OneToOneField(Group, on_delete=models.CASCADE, primary_key=True, related_name="role")
+    name = models.CharField(_("name"), max_length=100)
+    reach = models.CharField(_("reach"), max_length=10, choices=Reach.choices, default=Reach.PROJECT)
+    is_system = models.BooleanField(_("defined by the platform"), default=False)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        ordering = ["-is_system", "name"]
+        verbose_name = _("role")
+        verbose_name_plural = _("roles")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(reach__in=[choice.value for choice in Reach]), name="accounts_role_reach_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -14,8 +14,29 @@ from . import roles
 if TYPE_CHECKING:
     from .models import User
 
+# The roles of DOMAIN.md §1. Each module grants its permissions to them in its own policies.py.
 COMPANY_ADMIN = "company_admin"
-roles.define(COMPANY_ADMIN, _("Company administrator"))
+PROJECT_MANAGER = "project_manager"  # 项目经理
+CS_MANAGER = "cs_manager"  # 客户服务部经理
+ZONE_MANAGER = "zone_manager"  # 分区客户经理
+CS_STAFF = "cs_staff"  # 客服专员 (front desk)
+ENGINEERING = "engineering"  # 工程维修部
+SECURITY = "security"  # 秩序维护部
+FINANCE = "finance"  # 财务
+CLEANING = "cleaning"  # 保洁
+LANDSCAPING = "landscaping"  # 绿化
+roles.define(COMPANY_ADMIN, _("Company administrator"), reach="company")
+roles.define(PROJECT_MANAGER, _("Project manager"), reach="project")
+roles.define(CS_MANAGER, _("Customer service manager"), reach="project")
+roles.define(ZONE_MANAGER, _("Zone customer manager"), reach="zone")
+roles.define(CS_STAFF, _("Customer service staff"), reach="project")
+roles.define(ENGINEERING, _("Engineering and repairs staff"), reach="project")
+roles.define(SECURITY, _("Security and order staff"), reach="project")
+roles.define(FINANCE, _("Finance staff"), reach="project")
+roles.define(CLEANING, _("Cleaning staff"), reach="project")
+roles.define(LANDSCAPING, _("Landscaping staff"), reach="project")
+# Roles that look after owners: they see the households of their scope.
+OWNER_FACING = [PROJECT_MANAGER, CS_MANAGER, ZONE_MANAGER, CS_STAFF]
 roles.grant(
     COMPANY_ADMIN,
     [
@@ -24,8 +45,10 @@ roles.grant(
         "accounts.change_user",
         "accounts.deactivate_user",
         "accounts.reset_user_password",
+        "core.view_auditentry",  # the audit log of the whole company
     ],
 )
+VIEW_AUDIT_LOG = "core.view_auditentry"
 
 VIEW_STAFF = "accounts.view_user"
 INVITE_STAFF = "accounts.invite_user"

@@ -9,11 +9,17 @@ from collections.abc import Iterable
 from django.utils.functional import Promise
 
 _NAMES: dict[str, str | Promise] = {}
+_REACHES: dict[str, str] = {}
 _GRANTS: dict[str, set[str]] = {}
 
 
-def define(code: str, name: str | Promise) -> None:
+def define(code: str, name: str | Promise, *, reach: str = "company") -> None:
+    """A platform role. `reach` (wuye.core.scope.Reach): company, or the project / zones the holder's
+    staff assignment names."""
+    if reach not in {"company", "project", "zone"}:
+        raise ValueError(f"role {code!r}: unknown reach {reach!r}")
     _NAMES[code] = name
+    _REACHES[code] = reach
     _GRANTS.setdefault(code, set())
 
 
@@ -28,6 +34,15 @@ def grant(code: str, codenames: Iterable[str]) -> None:
 
 def names() -> dict[str, str | Promise]:
     return dict(_NAMES)
+
+
+def reach_of(code: str) -> str:
+    return _REACHES[code]
+
+
+def grantable() -> list[str]:
+    """What a company may put in roles of its own: what the company administrator holds, no more."""
+    return sorted(_GRANTS.get("company_admin", set()))
 
 
 def permissions_of(code: str) -> list[str]:

@@ -20,7 +20,7 @@ from wuye.core.queue import enqueue_on_commit
 from wuye.core.tenancy import current_schema
 
 from . import policies, roles
-from .models import ApiToken, User, UserKind
+from .models import ApiToken, Role, User, UserKind
 from .tokens import api_token_new, decode_uid, link_tokens
 
 
@@ -81,6 +81,15 @@ def roles_sync() -> int:
     group_ids: dict[str, int] = dict(Group.objects.filter(name__in=grants).values_list("name", "pk"))
     for created in Group.objects.bulk_create([Group(name=code) for code in grants if code not in group_ids]):
         group_ids[created.name] = created.pk
+    Role.objects.bulk_create(
+        [
+            Role(group_id=group_ids[code], name=str(name), reach=roles.reach_of(code), is_system=True)
+            for code, name in roles.names().items()
+        ],
+        update_conflicts=True,
+        unique_fields=["group"],
+        update_fields=["name", "reach", "is_system"],
+    )
     through = Group.permissions.through
     should = {(group_ids[code], found[name]) for code, names in grants.items() for name in names}
     has = set(through.objects.filter(group_id__in=group_ids.values()).values_list("group_id", "permission_id"))

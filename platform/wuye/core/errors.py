@@ -24,15 +24,37 @@ class ServiceError(Exception):
     code = "invalid"
     http_status: int = status.HTTP_400_BAD_REQUEST
 
-    def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        field: str | None = None,
+        fields: dict[str, list[str]] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         if code:
             self.code = code
-        self.field = field
+        self.field = field or (next(iter(fields)) if fields else None)
+        self.fields = fields
 
     def as_fields(self) -> dict[str, list[str]]:
+        if self.fields:
+            return self.fields
         return {self.field: [self.message]} if self.field else {}
+
+    @classmethod
+    def from_validation(cls, error: DjangoValidationError, *, code: str = "invalid") -> ServiceError:
+        """Django's model validation (validators, constraints' messages) as one ServiceError that names
+        every field at fault; errors not tied to a field are under "__all__"."""
+        fields = (
+            {name: [str(m) for m in messages] for name, messages in error.message_dict.items()}
+            if hasattr(error, "error_dict")
+            else {"__all__": [str(m) for m in error.messages]}
+        )
+        message = " ".join(message for messages in fields.values() for message in messages)
+        return cls(message, code=code, fields=fields)
 
 
 class PolicyDenied(ServiceError):

@@ -30,6 +30,7 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "wuye.core",
     "wuye.accounts",
+    "modules.estate",
     "modules.staff",
 ]
 

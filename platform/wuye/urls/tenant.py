@@ -7,6 +7,7 @@ from wuye.portal import views as portal_views
 api_v1 = [
     path("", include("wuye.accounts.api_urls")),
     path("staff/", include("modules.staff.api_urls")),
+    path("estate/", include("modules.estate.api_urls")),
 ]
 
 urlpatterns = [
@@ -14,6 +15,7 @@ urlpatterns = [
     path("", include((account_urls.urlpatterns + account_urls.company_urlpatterns, "accounts"))),
     path("", include("wuye.portal.urls")),
     path("organisation/", include("modules.staff.urls")),
+    path("estate/", include("modules.estate.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
