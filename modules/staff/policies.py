@@ -30,8 +30,18 @@ roles.grant(
 # The project manager places the project's own staff; managers see who works where.
 roles.grant(PROJECT_MANAGER, [VIEW_ORGANISATION, "staff.view_position", VIEW_MEMBER, ADD_MEMBER, CHANGE_MEMBER])
 roles.grant(CS_MANAGER, [VIEW_ORGANISATION, "staff.view_position", VIEW_MEMBER])
+# Placing people needs seeing their accounts.
+roles.grant(PROJECT_MANAGER, ["accounts.view_user"])
 roles.grant(ZONE_MANAGER, [VIEW_ORGANISATION, "staff.view_position"])
 
 
 def can_view_organisation(user: Any) -> bool:
     return allowed(user, VIEW_ORGANISATION)
+
+
+def can_view_members(user: Any) -> bool:
+    return allowed(user, VIEW_MEMBER)
+
+
+def can_place_staff(user: Any) -> bool:
+    return allowed(user, CHANGE_MEMBER) and allowed(user, ADD_MEMBER)

@@ -6,13 +6,15 @@ import uuid
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
 
 from wuye.accounts.models import Role
+from wuye.core.errors import NotFound
 from wuye.core.policies import require
-from wuye.core.scope import EVERYTHING, NOTHING, Reach, Scope
+from wuye.core.scope import EVERYTHING, NOTHING, Reach, Scope, scope_of
 
 from . import policies
-from .models import Department, Position, StaffMember
+from .models import Department, Position, StaffMember, ZoneAssignment
 
 
 def department_list(*, viewer: Any) -> QuerySet[Department]:
@@ -53,3 +55,53 @@ def staff_member_of(user: Any) -> StaffMember | None:
         .filter(user=user)
         .first()
     )
+
+
+def member_list(*, viewer: Any, project_id: Any = None, department_id: Any = None) -> QuerySet[StaffMember]:
+    """Staff members where the viewer works (a company-wide viewer: all, with those at company level)."""
+    require(viewer, policies.VIEW_MEMBER)
+    scope = scope_of(viewer)
+    members = StaffMember.objects.select_related("user", "position", "department", "project").prefetch_related(
+        Prefetch("zone_assignments", queryset=ZoneAssignment.objects.select_related("zone"))
+    )
+    if not scope.everything:
+        members = members.filter(project_id__in=scope.project_ids)
+    if project_id:
+        members = members.filter(project_id=project_id)
+    if department_id:
+        members = members.filter(department_id=department_id)
+    return members.order_by("user__name")
+
+
+def member_get(*, viewer: Any, user_id: Any) -> StaffMember:
+    member = member_list(viewer=viewer).filter(user_id=user_id).first()
+    if member is None:
+        raise NotFound(_("No such staff member."))
+    return member
+
+
+def team_leaders(*, viewer: Any) -> dict[uuid.UUID, list[StaffMember]]:
+    """Team leaders (队长、班长、组长) by department, in the viewer's scope."""
+    leaders: dict[uuid.UUID, list[StaffMember]] = {}
+    for member in member_list(viewer=viewer).filter(is_team_leader=True):
+        if member.department_id is not None:
+            leaders.setdefault(member.department_id, []).append(member)
+    return leaders
+
+
+def position_by_code(code: str | None) -> Position | None:
+    if not code:
+        return None
+    position = Position.objects.select_related("department").filter(code=code).first()
+    if position is None:
+        raise NotFound(_("No such position: %(code)s") % {"code": code})
+    return position
+
+
+def department_by_code(code: str | None) -> Department | None:
+    if not code:
+        return None
+    department = Department.objects.filter(code=code).first()
+    if department is None:
+        raise NotFound(_("No such department: %(code)s") % {"code": code})
+    return department

@@ -23,6 +23,12 @@ def _make_token(company: CompanyFixture) -> Any:
     return services.api_token_create(user=company.admin(), name="isolated")[0].pk
 
 
+def _make_role(company: CompanyFixture) -> Any:
+    return services.role_create(
+        by=company.admin(), name="夜班保安", reach="project", permissions=["estate.view_unit"]
+    ).pk
+
+
 def _estate(maker: Callable[..., Any]) -> Callable[[CompanyFixture], Any]:
     return lambda company: maker(company.admin()).pk
 
@@ -31,6 +37,7 @@ def _estate(maker: Callable[..., Any]) -> Callable[[CompanyFixture], Any]:
 MAKERS: dict[str, Callable[[CompanyFixture], Any]] = {
     "user_id": _make_user,
     "token_id": _make_token,
+    "role_id": _make_role,
     "project_id": _estate(estate.project),
     "zone_id": _estate(estate.zone),
     "building_id": _estate(estate.building),

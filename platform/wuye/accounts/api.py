@@ -17,9 +17,10 @@ from rest_framework.views import APIView
 
 from wuye.core.errors import PolicyDenied, ServiceError
 from wuye.core.pagination import PageNumberPagination
+from wuye.core.scope import Reach
 
 from . import selectors, services
-from .models import ApiToken, User
+from .models import ApiToken, Role, User
 from .policies import acting_user
 
 
@@ -161,3 +162,77 @@ class TokenDetailApi(APIView):
         token = selectors.api_token_get(viewer=acting_user(request), token_id=token_id)
         services.api_token_revoke(by=acting_user(request), token=token)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RoleOutput(serializers.ModelSerializer):
+    id = serializers.IntegerField(source="pk", read_only=True)
+    code = serializers.CharField(source="group.name", read_only=True)
+    name = serializers.SerializerMethodField()
+    permissions = serializers.SerializerMethodField()
+    holders = serializers.IntegerField(read_only=True, default=None)
+
+    class Meta:
+        model = Role
+        fields = ["id", "code", "name", "reach", "is_system", "description", "permissions", "holders"]
+
+    def get_name(self, role: Role) -> str:
+        return selectors.role_display_name(role)
+
+    def get_permissions(self, role: Role) -> list[str]:
+        return selectors.role_permissions(role)
+
+
+class RoleInput(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    reach = serializers.ChoiceField(choices=Reach.choices)
+    permissions = serializers.ListField(child=serializers.CharField(max_length=120))
+    description = serializers.CharField(required=False, default="", allow_blank=True)
+
+
+class RoleListApi(APIView):
+    @extend_schema(responses=RoleOutput(many=True), summary="Roles: the platform's and the company's own")
+    def get(self, request: Request) -> Response:
+        return Response(RoleOutput(selectors.role_list(viewer=acting_user(request)), many=True).data)
+
+    @extend_schema(request=RoleInput, responses={201: RoleOutput}, summary="Make a role from permission codenames")
+    def post(self, request: Request) -> Response:
+        data = RoleInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        role = services.role_create(by=acting_user(request), **data.validated_data)
+        return Response(RoleOutput(selectors.role_get(viewer=acting_user(request), role_id=role.pk)).data, status=201)
+
+
+class RoleDetailApi(APIView):
+    @extend_schema(responses=RoleOutput, summary="One role")
+    def get(self, request: Request, role_id: int) -> Response:
+        return Response(RoleOutput(selectors.role_get(viewer=acting_user(request), role_id=role_id)).data)
+
+    @extend_schema(request=RoleInput(partial=True), responses=RoleOutput, summary="Change a role of the company's own")
+    def patch(self, request: Request, role_id: int) -> Response:
+        viewer = acting_user(request)
+        role = selectors.role_get(viewer=viewer, role_id=role_id)
+        data = RoleInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        services.role_update(by=viewer, role=role, **data.validated_data)
+        return Response(RoleOutput(selectors.role_get(viewer=viewer, role_id=role_id)).data)
+
+    @extend_schema(responses={204: None}, summary="Delete a role of the company's own that nobody holds")
+    def delete(self, request: Request, role_id: int) -> Response:
+        viewer = acting_user(request)
+        services.role_delete(by=viewer, role=selectors.role_get(viewer=viewer, role_id=role_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class UserRolesApi(APIView):
+    class RolesInput(serializers.Serializer):
+        roles = serializers.ListField(child=serializers.CharField(max_length=150))
+
+    @extend_schema(request=RolesInput, responses=UserOutput, summary="Give a staff account exactly these roles")
+    def put(self, request: Request, user_id: str) -> Response:
+        viewer = acting_user(request)
+        member = selectors.staff_get(viewer=viewer, user_id=user_id)
+        data = self.RolesInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(
+            UserOutput(services.user_roles_set(by=viewer, user=member, roles=data.validated_data["roles"])).data
+        )

@@ -17,6 +17,9 @@ urlpatterns = [
         api.StaffActionApi.as_view(action="password-reset"),
         name="api-user-password-reset",
     ),
+    path("users/<uuid:user_id>/roles/", api.UserRolesApi.as_view(), name="api-user-roles"),
+    path("roles/", api.RoleListApi.as_view(), name="api-roles"),
+    path("roles/<int:role_id>/", api.RoleDetailApi.as_view(), name="api-role"),
     path("auth/tokens/", api.TokenListApi.as_view(), name="api-tokens"),
     path("auth/tokens/<uuid:token_id>/", api.TokenDetailApi.as_view(), name="api-token"),
 ]

@@ -7,6 +7,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 
+from wuye.core.scope import Reach
 from wuye.core.tenancy import in_public_schema
 
 from . import roles
@@ -89,3 +90,41 @@ class InviteForm(forms.Form):
         field = self.fields["roles"]
         assert isinstance(field, forms.MultipleChoiceField)
         field.choices = list(roles.names().items())
+
+
+def _permission_labels(codenames: list[str]) -> dict[str, str]:
+    """Each permission's name in the reader's words, with its codename: one query for all of them."""
+    from django.contrib.auth.models import Permission
+
+    wanted = set(codenames)
+    labels = {name: name for name in codenames}
+    for permission in Permission.objects.select_related("content_type").filter(
+        codename__in={name.split(".", 1)[1] for name in wanted}
+    ):
+        key = f"{permission.content_type.app_label}.{permission.codename}"
+        if key in wanted:
+            labels[key] = f"{permission.name} ({key})"
+    return labels
+
+
+class RoleForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    reach = forms.ChoiceField(
+        label=_("Reach"),
+        choices=Reach.choices,
+        help_text=_("Company: everything. Project: the project the person works in. Zones: the zones they look after."),
+    )
+    description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    permissions = forms.MultipleChoiceField(label=_("Permissions"), widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["permissions"].choices = list(_permission_labels(roles.grantable()).items())  # type: ignore[attr-defined]
+
+
+class UserRolesForm(forms.Form):
+    roles = forms.MultipleChoiceField(label=_("Roles"), widget=forms.CheckboxSelectMultiple, required=False)
+
+    def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["roles"].choices = choices  # type: ignore[attr-defined]

@@ -46,9 +46,16 @@ roles.grant(
         "accounts.deactivate_user",
         "accounts.reset_user_password",
         "core.view_auditentry",  # the audit log of the whole company
+        "auth.view_group",
+        "auth.add_group",
+        "auth.change_group",
+        "auth.delete_group",
     ],
 )
 VIEW_AUDIT_LOG = "core.view_auditentry"
+VIEW_ROLES = "auth.view_group"
+MANAGE_ROLES = "auth.change_group"
+ASSIGN_ROLES = "accounts.change_user"
 
 VIEW_STAFF = "accounts.view_user"
 INVITE_STAFF = "accounts.invite_user"
@@ -70,6 +77,18 @@ def can_deactivate_staff(user: Any) -> bool:
 
 def can_reset_staff_password(user: Any) -> bool:
     return allowed(user, RESET_STAFF_PASSWORD)
+
+
+def can_view_roles(user: Any) -> bool:
+    return allowed(user, VIEW_ROLES)
+
+
+def can_manage_roles(user: Any) -> bool:
+    return allowed(user, MANAGE_ROLES)
+
+
+def can_assign_roles(user: Any) -> bool:
+    return allowed(user, ASSIGN_ROLES)
 
 
 def is_vendor_staff(user: Any) -> bool:

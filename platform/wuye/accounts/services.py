@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Sequence
 
 from django.contrib.auth.models import Group, Permission
@@ -14,9 +15,12 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from wuye.core.audit import audit_record
 from wuye.core.errors import NotFound, PolicyDenied, ServiceError
+from wuye.core.models import AuditAction
 from wuye.core.policies import require
 from wuye.core.queue import enqueue_on_commit
+from wuye.core.scope import Reach, scope_forget
 from wuye.core.tenancy import current_schema
 
 from . import policies, roles
@@ -50,10 +54,11 @@ def _clean_password(password: str, user: User) -> None:
 
 
 def _roles(codes: Sequence[str]) -> list[Group]:
-    unknown = set(codes) - set(roles.names())
-    groups = list(Group.objects.filter(name__in=codes))
-    if unknown or len(groups) != len(set(codes)):
-        raise ServiceError(_("Unknown role: %(roles)s") % {"roles": ", ".join(sorted(unknown or codes))}, field="roles")
+    """The role groups named by `codes`: the platform's and the company's own (a group with a Role)."""
+    groups = list(Group.objects.filter(name__in=codes, role__isnull=False))
+    unknown = set(codes) - {group.name for group in groups}
+    if unknown:
+        raise ServiceError(_("Unknown role: %(roles)s") % {"roles": ", ".join(sorted(unknown))}, field="roles")
     return groups
 
 
@@ -269,3 +274,133 @@ def expired_tokens_purge(*, older_than_days: int = 90) -> int:
     cutoff = timezone.now() - dt.timedelta(days=older_than_days)
     deleted, _detail = ApiToken.objects.filter(Q(revoked_at__lt=cutoff) | Q(expires_at__lt=cutoff)).delete()
     return deleted
+
+
+# ------------------------------------------------------------------------------------------ roles
+def _permissions(codenames: Sequence[str]) -> list[Permission]:
+    """Permissions a company may put in a role of its own: those its administrator holds."""
+    wanted = set(codenames)
+    outside = wanted - set(roles.grantable())
+    if outside:
+        raise ServiceError(
+            _("These permissions cannot be given: %(names)s") % {"names": ", ".join(sorted(outside))},
+            code="permission_unknown",
+            field="permissions",
+        )
+    found = [
+        permission
+        for permission in Permission.objects.select_related("content_type").filter(
+            content_type__app_label__in={name.split(".", 1)[0] for name in wanted},
+            codename__in={name.split(".", 1)[1] for name in wanted},
+        )
+        if f"{permission.content_type.app_label}.{permission.codename}" in wanted
+    ]
+    if not found:
+        raise ServiceError(
+            _("Give the role at least one permission."), code="permissions_required", field="permissions"
+        )
+    return found
+
+
+def _role_snapshot(role: Role) -> dict[str, object]:
+    return {
+        "name": role.name,
+        "reach": role.reach,
+        "description": role.description,
+        "permissions": sorted(
+            f"{p.content_type.app_label}.{p.codename}" for p in role.group.permissions.select_related("content_type")
+        ),
+    }
+
+
+@transaction.atomic
+def role_create(*, by: User, name: str, reach: str, permissions: Sequence[str], description: str = "") -> Role:
+    """A role of the company's own, made from permissions its administrator holds."""
+    require(by, policies.MANAGE_ROLES)
+    name = _clean_name(name)
+    if reach not in Reach.values:
+        raise ServiceError(_("Choose how far the role reaches."), code="reach_invalid", field="reach")
+    if Role.objects.filter(name=name).exists():
+        raise ServiceError(_("A role with this name exists."), code="role_name_taken", field="name")
+    granted = _permissions(permissions)
+    group = Group.objects.create(name=f"own_{secrets.token_hex(6)}")
+    group.permissions.set(granted)
+    role = Role.objects.create(group=group, name=name, reach=reach, is_system=False, description=description.strip())
+    audit_record(actor=by, action=AuditAction.CREATED, instance=role, after=_role_snapshot(role))
+    return role
+
+
+@transaction.atomic
+def role_update(
+    *,
+    by: User,
+    role: Role,
+    name: str | None = None,
+    reach: str | None = None,
+    permissions: Sequence[str] | None = None,
+    description: str | None = None,
+) -> Role:
+    require(by, policies.MANAGE_ROLES)
+    role = Role.objects.select_for_update().select_related("group").get(pk=role.pk)
+    if role.is_system:
+        raise ServiceError(_("The platform's roles cannot be changed; make a role of your own."), code="system_role")
+    before = _role_snapshot(role)
+    if name is not None:
+        name = _clean_name(name)
+        if Role.objects.filter(name=name).exclude(pk=role.pk).exists():
+            raise ServiceError(_("A role with this name exists."), code="role_name_taken", field="name")
+        role.name = name
+    if reach is not None:
+        if reach not in Reach.values:
+            raise ServiceError(_("Choose how far the role reaches."), code="reach_invalid", field="reach")
+        role.reach = reach
+    if description is not None:
+        role.description = description.strip()
+    if permissions is not None:
+        role.group.permissions.set(_permissions(permissions))
+    role.save()
+    audit_record(actor=by, action=AuditAction.CHANGED, instance=role, before=before, after=_role_snapshot(role))
+    return role
+
+
+@transaction.atomic
+def role_delete(*, by: User, role: Role) -> None:
+    require(by, policies.MANAGE_ROLES)
+    role = Role.objects.select_for_update().select_related("group").get(pk=role.pk)
+    if role.is_system:
+        raise ServiceError(_("The platform's roles cannot be deleted."), code="system_role")
+    if role.group.user_set.exists():
+        raise ServiceError(_("Someone still has this role; take it from them first."), code="role_in_use")
+    before = _role_snapshot(role)
+    audit_record(actor=by, action=AuditAction.DELETED, instance=role, before=before)
+    role.group.delete()
+
+
+@transaction.atomic
+def user_roles_set(*, by: User, user: User, roles: Sequence[str]) -> User:
+    """Give a staff account exactly these roles. Nobody gives a role that can do more than they can, and
+    the last active company administrator keeps the role."""
+    require(by, policies.ASSIGN_ROLES)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.kind != UserKind.STAFF:
+        raise ServiceError(_("Only staff accounts have roles."), code="not_staff")
+    groups = _roles(roles)
+    held_by_giver = by.get_all_permissions()
+    for group in groups:
+        beyond = {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.select_related("content_type")}
+        if not by.is_superuser and not beyond <= held_by_giver:
+            raise PolicyDenied(_("You cannot give a role that may do more than you may."))
+    before = sorted(user.groups.values_list("name", flat=True))
+    had_admin = policies.COMPANY_ADMIN in before
+    if had_admin and policies.COMPANY_ADMIN not in roles and user.is_active and _active_admin_count() <= 1:
+        raise ServiceError(_("The last company administrator keeps the role."), code="last_admin", field="roles")
+    user.groups.set(groups)
+    scope_forget([user])
+    audit_record(
+        actor=by,
+        action=AuditAction.CHANGED,
+        instance=user,
+        before={"roles": before},
+        after={"roles": sorted(group.name for group in groups)},
+    )
+    return user

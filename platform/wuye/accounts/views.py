@@ -19,7 +19,7 @@ from wuye.core.errors import PolicyDenied, ServiceError
 from wuye.portal.views import message_page, refusal
 
 from . import policies, roles, selectors, services
-from .forms import ForgotPasswordForm, InviteForm, SetPasswordForm, SignInForm
+from .forms import ForgotPasswordForm, InviteForm, RoleForm, SetPasswordForm, SignInForm, UserRolesForm
 from .models import User
 from .policies import acting_user
 
@@ -113,20 +113,101 @@ def staff_invite(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def staff_detail(request: HttpRequest, user_id: str) -> HttpResponse:
+    viewer = acting_user(request)
     try:
-        member = selectors.staff_get(viewer=acting_user(request), user_id=user_id)
+        member = selectors.staff_get(viewer=viewer, user_id=user_id)
     except ServiceError as exc:
         return refusal(request, exc)
+    roles_form = None
+    if policies.can_assign_roles(viewer) and policies.can_view_roles(viewer):
+        choices = [(role.group.name, selectors.role_display_name(role)) for role in selectors.role_list(viewer=viewer)]
+        roles_form = UserRolesForm(choices=choices, initial={"roles": selectors.role_codes_of(member)})
     return render(
         request,
         "accounts/staff_detail.html",
         {
             "member": member,
             "roles": [roles.names().get(code, code) for code in selectors.role_codes_of(member)],
-            "can_deactivate": policies.can_deactivate_staff(request.user) and member.pk != request.user.pk,
-            "can_reset": policies.can_reset_staff_password(request.user),
+            "roles_form": roles_form,
+            "can_deactivate": policies.can_deactivate_staff(viewer) and member.pk != viewer.pk,
+            "can_reset": policies.can_reset_staff_password(viewer),
         },
     )
+
+
+@login_required
+@require_POST
+def staff_roles(request: HttpRequest, user_id: str) -> HttpResponse:
+    viewer = acting_user(request)
+    try:
+        member = selectors.staff_get(viewer=viewer, user_id=user_id)
+        services.user_roles_set(by=viewer, user=member, roles=request.POST.getlist("roles"))
+    except ServiceError as exc:
+        if exc.http_status in (403, 404):
+            return refusal(request, exc)
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Roles saved."))
+    return redirect("accounts:staff_detail", user_id=user_id)
+
+
+@login_required
+def role_list(request: HttpRequest) -> HttpResponse:
+    viewer = acting_user(request)
+    try:
+        rows = [(role, selectors.role_display_name(role)) for role in selectors.role_list(viewer=viewer)]
+    except ServiceError as exc:
+        return refusal(request, exc)
+    return render(request, "accounts/role_list.html", {"rows": rows, "can_manage": policies.can_manage_roles(viewer)})
+
+
+@login_required
+def role_edit(request: HttpRequest, role_id: int | None = None) -> HttpResponse:
+    viewer = acting_user(request)
+    try:
+        role = selectors.role_get(viewer=viewer, role_id=role_id) if role_id is not None else None
+        if not policies.can_manage_roles(viewer) or (role is not None and role.is_system):
+            raise PolicyDenied(_("The platform's roles cannot be changed; make a role of your own."))
+    except ServiceError as exc:
+        return refusal(request, exc)
+    initial = (
+        {
+            "name": role.name,
+            "reach": role.reach,
+            "description": role.description,
+            "permissions": selectors.role_permissions(role),
+        }
+        if role
+        else {}
+    )
+    form = RoleForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if role is None:
+                services.role_create(by=viewer, **form.cleaned_data)
+            else:
+                services.role_update(by=viewer, role=role, **form.cleaned_data)
+        except ServiceError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("Role saved."))
+            return redirect("accounts:role_list")
+    return render(request, "accounts/role_form.html", {"form": form, "role": role})
+
+
+@login_required
+@require_POST
+def role_delete(request: HttpRequest, role_id: int) -> HttpResponse:
+    viewer = acting_user(request)
+    try:
+        services.role_delete(by=viewer, role=selectors.role_get(viewer=viewer, role_id=role_id))
+    except ServiceError as exc:
+        if exc.http_status in (403, 404):
+            return refusal(request, exc)
+        messages.error(request, exc.message)
+        return redirect("accounts:role_edit", role_id=role_id)
+    messages.success(request, _("Role deleted."))
+    return redirect("accounts:role_list")
 
 
 # action in the URL -> (the service call, what to tell the person afterwards)

@@ -10,8 +10,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import models
+from django.db.models import QuerySet
 
 from .models import AuditAction, AuditEntry
+from .policies import require
 
 
 def _plain(value: Any) -> Any:
@@ -72,3 +74,20 @@ def audit_record(
 def audit_entries_new(entries: list[AuditEntry]) -> None:
     """Many entries in one insert (imports)."""
     AuditEntry.objects.bulk_create(entries, batch_size=2000)
+
+
+def audit_entries(
+    *, viewer: Any, object_type: str = "", action: str = "", actor: str = "", object_id: str = ""
+) -> QuerySet[AuditEntry]:
+    """The company's audit log, newest first (a selector: the log page and the API read through it)."""
+    require(viewer, "core.view_auditentry")
+    entries = AuditEntry.objects.all()
+    if object_type:
+        entries = entries.filter(object_type=object_type)
+    if action:
+        entries = entries.filter(action=action)
+    if actor:
+        entries = entries.filter(actor_label__icontains=actor.strip())
+    if object_id:
+        entries = entries.filter(object_id=object_id.strip())
+    return entries.order_by("-at", "-id")

@@ -60,3 +60,38 @@ def refusal(request: HttpRequest, error: ServiceError) -> HttpResponse:
     return message_page(
         request, str(headings.get(error.http_status, _("Not possible"))), error.message, status=error.http_status
     )
+
+
+@login_required
+def audit_log(request: HttpRequest) -> HttpResponse:
+    """The company's audit log (《操作日志》): who changed what, when, before and after."""
+    from django.core.paginator import Paginator
+
+    from wuye.core.audit import audit_entries
+    from wuye.core.models import AuditAction, AuditEntry
+
+    params = request.GET
+    try:
+        entries = audit_entries(
+            viewer=request.user,
+            object_type=params.get("type", ""),
+            action=params.get("action", ""),
+            actor=params.get("actor", ""),
+            object_id=params.get("record", ""),
+        )
+    except ServiceError as error:
+        return refusal(request, error)
+    page = Paginator(entries, 50).get_page(params.get("page"))
+    query = params.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "portal/audit_log.html",
+        {
+            "page": page,
+            "types": AuditEntry.objects.order_by().values_list("object_type", flat=True).distinct(),
+            "actions": AuditAction.choices,
+            "params": params,
+            "query": query.urlencode(),
+        },
+    )

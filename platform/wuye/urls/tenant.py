@@ -14,6 +14,7 @@ urlpatterns = [
     path("", portal_views.home, name="home"),
     path("", include((account_urls.urlpatterns + account_urls.company_urlpatterns, "accounts"))),
     path("", include("wuye.portal.urls")),
+    path("audit/", portal_views.audit_log, name="audit_log"),
     path("organisation/", include("modules.staff.urls")),
     path("estate/", include("modules.estate.urls")),
     path("api/v1/", include(api_v1)),
