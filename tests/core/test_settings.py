@@ -9,6 +9,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 STRONG_KEY = "k3J9-pZq8_w2Lm5nR7tY1vX4bC6dF0gH-sA2eQ9uI8oP3lK7jN5mB1vC4xZ6"
+# Production also refuses the development keys of personal data (tests/core/test_crypto.py).
+PERSONAL_DATA_KEYS = {
+    "WUYE_FIELD_KEYS": "q9O3mD2xV7cLw1Rk8TzY5nB0hJ4fG6sA-eU_iP3lK7E=",
+    "WUYE_BLIND_INDEX_KEY": "blind-index-key-for-the-deploy-check-0123456789",
+}
 
 
 def _wuye(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -42,7 +47,15 @@ def test_production_refuses_a_short_secret_key() -> None:
 
 
 def test_the_deploy_check_is_clean_in_production() -> None:
-    result = _wuye("check", "--deploy", "--fail-level", "WARNING", WUYE_ENV="production", WUYE_SECRET_KEY=STRONG_KEY)
+    result = _wuye(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        WUYE_ENV="production",
+        WUYE_SECRET_KEY=STRONG_KEY,
+        **PERSONAL_DATA_KEYS,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 

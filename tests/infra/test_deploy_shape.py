@@ -83,6 +83,17 @@ def _production_secret_key() -> str:
     return secrets.token_urlsafe(48)
 
 
+def _production_secrets() -> dict[str, str]:
+    """The secrets production refuses to start without (the development defaults are refused too)."""
+    from cryptography.fernet import Fernet
+
+    return {
+        "WUYE_SECRET_KEY": _production_secret_key(),
+        "WUYE_FIELD_KEYS": Fernet.generate_key().decode(),
+        "WUYE_BLIND_INDEX_KEY": secrets.token_urlsafe(32),
+    }
+
+
 @pytest.fixture(scope="module")
 def declared() -> dict[str, bool]:
     """Every variable the settings read in ANY environment (some, like WUYE_SSL_REDIRECT, only in
@@ -92,7 +103,7 @@ def declared() -> dict[str, bool]:
 
     names = {name: var.secret for name, var in settings_env.DECLARED.items()}
     for environment in settings_env.ENVIRONMENTS:
-        extra = {"WUYE_SECRET_KEY": _production_secret_key()} if environment == "production" else {}
+        extra = _production_secrets() if environment == "production" else {}
         names.update(_settings_in_subprocess({"WUYE_ENV": environment, **extra}))
     assert names, "the settings declared no variable at all"
     return names
@@ -238,7 +249,7 @@ def test_the_settings_accept_the_chart_defaults_in_a_pod(values: dict[str, Any])
     environ = {name: value for name, value in dockerfile_env().items() if name not in NOT_SETTINGS}
     environ.update({name: value for name, value in values["env"].items() if value})
     environ.update(
-        WUYE_SECRET_KEY=_production_secret_key(),
+        **_production_secrets(),
         DATABASE_URL="postgresql://wuye:secret@postgres.example:5432/wuye",
         REDIS_URL="redis://redis.example:6379/0",
     )
@@ -515,7 +526,14 @@ def test_compose_environment_is_settings_the_production_settings_accept(
         environ = {key: _with_defaults(value) for key, value in compose["services"][name]["environment"].items()}
         unknown = sorted(set(environ) - set(declared) - NOT_SETTINGS)
         assert not unknown, f"compose {name} sets variables the settings never read: {unknown}"
-        for required in ("DATABASE_URL", "REDIS_URL", "WUYE_SECRET_KEY", "WUYE_BASE_DOMAIN"):
+        for required in (
+            "DATABASE_URL",
+            "REDIS_URL",
+            "WUYE_SECRET_KEY",
+            "WUYE_FIELD_KEYS",
+            "WUYE_BLIND_INDEX_KEY",
+            "WUYE_BASE_DOMAIN",
+        ):
             assert environ.get(required), f"compose {name}: {required}"
         assert environ["DATABASE_URL"].startswith("postgresql://") and "@postgres:5432/" in environ["DATABASE_URL"]
         assert environ["REDIS_URL"].startswith("redis://redis:6379/")

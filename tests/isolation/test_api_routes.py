@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from tests.support import estate
+from modules.households import services as households_services
+from tests.support import estate, households
 from wuye.accounts import services
 from wuye.testing.plugin import CompanyFixture, in_company
 
@@ -45,6 +46,14 @@ MAKERS: dict[str, Callable[[CompanyFixture], Any]] = {
     "parking_space_id": _estate(estate.parking_space),
     "meter_id": _estate(estate.meter),
     "facility_id": _estate(estate.facility),
+    "person_id": _estate(households.person),
+    "ownership_id": lambda company: households.owner(company.admin(), estate.unit(company.admin())).pk,
+    "occupancy_id": lambda company: households.occupant(company.admin(), estate.unit(company.admin())).pk,
+    "vehicle_id": lambda company: (
+        households_services.vehicle_add(
+            by=company.admin(), person=households.person(company.admin()), plate="沪A00001"
+        ).pk
+    ),
 }
 
 

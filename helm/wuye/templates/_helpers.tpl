@@ -72,7 +72,7 @@ copies the migration Job reads (a pre-install hook runs before the release's own
 {{- end }}
 {{- end }}
 {{- else }}
-{{- range $name := list "WUYE_SECRET_KEY" "DATABASE_URL" "REDIS_URL" }}
+{{- range $name := list "WUYE_SECRET_KEY" "WUYE_FIELD_KEYS" "WUYE_BLIND_INDEX_KEY" "DATABASE_URL" "REDIS_URL" }}
 {{- if not (index $.Values.secretEnv $name) }}
 {{- fail (printf "secretEnv.%s is required (or name your own Secret in existingSecret)" $name) }}
 {{- end }}

@@ -156,10 +156,20 @@ def user_invite(
     return user
 
 
-def _queue_link_mail(user: User, *, purpose: str) -> None:
+def _queue_link_mail(user: User, *, purpose: str, channel: str = "email") -> None:
     from .tasks import link_mail_send
 
-    enqueue_on_commit(link_mail_send, str(user.id), purpose)
+    enqueue_on_commit(link_mail_send, str(user.id), purpose, channel)
+
+
+def invitation_send(*, user: User, channel: str = "email") -> None:
+    """Queue an invitation link to an account without a password, by e-mail or text message ("sms").
+    Callers check their own policy (who may invite whom differs for staff and owners)."""
+    if user.has_usable_password():
+        raise ServiceError(_("This account already has a password."), code="already_signed_up")
+    if channel == "sms" and not user.phone:
+        raise ServiceError(_("Add a mobile number to send a text message."), code="phone_required", field="phone")
+    _queue_link_mail(user, purpose="invitation", channel=channel)
 
 
 def _active_admin_count() -> int:

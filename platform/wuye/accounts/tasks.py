@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from wuye.celery import app
+from wuye.core.sms import send_sms
 from wuye.core.tenancy import current_tenant
 from wuye.core.urls import absolute_url
 
@@ -25,15 +26,18 @@ def _language_for(user: User) -> str:
 
 
 @app.task(name="wuye.accounts.tasks.link_mail_send")
-def link_mail_send(user_id: str, purpose: str) -> bool:
-    """E-mail an invitation or a password-reset link. Sending twice sends two valid links, which is
-    harmless: either one works until the password is set."""
+def link_mail_send(user_id: str, purpose: str, channel: str = "email") -> bool:
+    """Send an invitation or a password-reset link, by e-mail or by text message. Sending twice sends two
+    valid links, which is harmless: either one works until the password is set."""
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None:
         return False
     path = reverse("accounts:link", kwargs={"uidb64": encode_uid(user.pk), "token": link_tokens.make_token(user)})
     with translation.override(_language_for(user)):
         context = {"user": user, "company": _company_name(), "link": absolute_url(path), "purpose": purpose}
+        if channel == "sms":
+            send_sms(to=user.phone, text=render_to_string(f"accounts/sms/{purpose}.txt", context).strip())
+            return True
         subject = render_to_string(f"accounts/email/{purpose}_subject.txt", context).strip()
         body = render_to_string(f"accounts/email/{purpose}.txt", context)
     send_mail(subject, body, None, [user.email])

@@ -15,6 +15,7 @@ from sentry_sdk.integrations.celery import CeleryIntegration
 from sentry_sdk.integrations.django import DjangoIntegration
 from sentry_sdk.integrations.logging import LoggingIntegration
 
+from .idnumbers import LANDLINE_IN_TEXT, MOBILE_IN_TEXT, RESIDENT_ID_IN_TEXT
 from .tenancy import current_schema
 
 FILTERED = "[Filtered]"
@@ -26,18 +27,14 @@ SENSITIVE_KEYS = re.compile(
     re.IGNORECASE,
 )
 
-_B = r"(?<![0-9A-Za-z])"  # no letter or digit before: hex ids and words are not numbers
-_E = r"(?![0-9A-Za-z])"
 PATTERNS = [
-    # Chinese resident identity numbers: 18 characters (the last may be X) or the old 15 digits.
-    re.compile(_B + r"\d{17}[\dXx]" + _E),
-    re.compile(_B + r"\d{15}" + _E),
-    # Mainland mobile numbers, with or without +86.
-    re.compile(_B + r"(?:\+?86[\s-]?)?1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}" + _E),
-    # Landlines with an area code: 010-12345678, 0755 8888 8888.
-    re.compile(_B + r"0\d{2,3}[\s-]?\d{7,8}" + _E),
+    # Resident identity numbers, mainland mobile numbers (with or without +86), landlines with an area
+    # code: the same patterns the logging filter masks (wuye.core.idnumbers).
+    RESIDENT_ID_IN_TEXT,
+    MOBILE_IN_TEXT,
+    LANDLINE_IN_TEXT,
     # International numbers.
-    re.compile(r"\+\d{1,3}[\s-]?\d{3,4}[\s-]?\d{3,4}[\s-]?\d{0,4}" + _E),
+    re.compile(r"\+\d{1,3}[\s-]?\d{3,4}[\s-]?\d{3,4}[\s-]?\d{0,4}(?![0-9A-Za-z])"),
     # E-mail addresses.
     re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
 ]

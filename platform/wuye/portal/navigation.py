@@ -42,3 +42,17 @@ def items_for(user: Any, area: str, current_path: str) -> list[dict[str, Any]]:
         active = current_path == url or (url != "/" and current_path.startswith(url))
         result.append({"label": item.label, "url": url, "active": active})
     return result
+
+
+# Where a kind of account lands after signing in, when not on the company's staff home (owners: the owner
+# portal). Modules register theirs; the portal does not know them.
+_HOMES: dict[str, str] = {}
+
+
+def register_home(kind: str, url_name: str) -> None:
+    _HOMES[kind] = url_name
+
+
+def home_for(user: Any) -> str | None:
+    url_name = _HOMES.get(getattr(user, "kind", ""))
+    return reverse(url_name) if url_name else None

@@ -46,6 +46,11 @@ def home(request: HttpRequest) -> HttpResponse:
     from wuye.accounts import policies
     from wuye.accounts.selectors import staff_counts
 
+    from .navigation import home_for
+
+    elsewhere = home_for(request.user)
+    if elsewhere:
+        return HttpResponseRedirect(elsewhere)
     context = {"staff": staff_counts() if policies.can_view_staff(request.user) else None}
     return render(request, "portal/home.html", context)
 

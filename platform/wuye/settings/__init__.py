@@ -3,5 +3,7 @@
 from .base import *  # noqa: F403
 from .celery import *  # noqa: F403
 from .env import WUYE_ENV  # noqa: F401
+from .security import *  # noqa: F403
 from .sentry import *  # noqa: F403
+from .sms import *  # noqa: F403
 from .tenancy import *  # noqa: F403

@@ -284,6 +284,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several records have a "kind" and a "status" of their own; name each set of choices after its record.
+    # (Dotted paths as strings: the settings import no module.)
+    "ENUM_NAME_OVERRIDES": {
+        "UnitKindEnum": "modules.estate.models.UnitKind",
+        "UnitStatusEnum": "modules.estate.models.UnitStatus",
+        "ParkingKindEnum": "modules.estate.models.ParkingKind",
+        "ParkingStatusEnum": "modules.estate.models.ParkingStatus",
+        "MeterKindEnum": "modules.estate.models.MeterKind",
+        "FacilityKindEnum": "modules.estate.models.FacilityKind",
+        "FacilityStatusEnum": "modules.estate.models.FacilityStatus",
+        "ReachEnum": "wuye.core.scope.Reach",
+        "UserKindEnum": "wuye.accounts.models.UserKind",
+    },
 }
 
 # ---------------------------------------------------------------- logging
@@ -292,7 +305,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Owners' ID and phone numbers are masked before the handler writes a record.
+    "filters": {"personal_data": {"()": "wuye.core.logfilter.PersonalDataFilter"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["personal_data"]}},
     "root": {"handlers": ["stderr"], "level": "WARNING"},
     "loggers": {
         "wuye": {"level": LOG_LEVEL},

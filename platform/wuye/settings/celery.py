@@ -20,6 +20,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 60 * 30
 CELERY_TASK_SOFT_TIME_LIMIT = 60 * 25
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Keep Django's logging in workers: its handler masks owners' ID and phone numbers (LOGGING in base.py),
+# which Celery's own root-logger set-up would replace.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ALWAYS_EAGER = env_bool(
     "WUYE_CELERY_EAGER", False, "Run tasks inline instead of on a worker (only for debugging; never in production)."
 )

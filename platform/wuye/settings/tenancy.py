@@ -30,8 +30,11 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "wuye.core",
     "wuye.accounts",
+    # Spreadsheet import and export; modules register their kinds into wuye.imports.registry.
+    "wuye.imports",
     "modules.estate",
     "modules.staff",
+    "modules.households",
 ]
 
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]

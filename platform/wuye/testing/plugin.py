@@ -141,6 +141,15 @@ def company_b(companies: dict[str, CompanyFixture], db: None) -> CompanyFixture:
 
 
 @pytest.fixture(autouse=True)
+def _sms_outbox_emptied() -> Iterator[None]:
+    """Like Django's mail.outbox: every test starts with no text message sent."""
+    from wuye.core import sms
+
+    sms.outbox.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _public_schema_after_test() -> Iterator[None]:
     yield
 

@@ -8,6 +8,8 @@ api_v1 = [
     path("", include("wuye.accounts.api_urls")),
     path("staff/", include("modules.staff.api_urls")),
     path("estate/", include("modules.estate.api_urls")),
+    path("imports/", include("wuye.imports.api_urls")),
+    path("households/", include("modules.households.api_urls")),
 ]
 
 urlpatterns = [
@@ -17,6 +19,8 @@ urlpatterns = [
     path("audit/", portal_views.audit_log, name="audit_log"),
     path("organisation/", include("modules.staff.urls")),
     path("estate/", include("modules.estate.urls")),
+    path("imports/", include("wuye.imports.urls")),
+    path("", include("modules.households.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
