@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from wuye.accounts.policies import acting_user
@@ -36,16 +36,16 @@ class Page:
 PAGES: dict[str, Page] = {
     "projects": Page(
         (
-            ("name", gettext_lazy("Name")),
+            ("name", pgettext_lazy("a record", "Name")),
             ("code", gettext_lazy("Code")),
-            ("address", gettext_lazy("Address")),
+            ("address", pgettext_lazy("a place", "Address")),
             ("total_floor_area", gettext_lazy("Floor area (m²)")),
         )
     ),
-    "zones": Page((("name", gettext_lazy("Name")), ("project", gettext_lazy("Project")))),
+    "zones": Page((("name", pgettext_lazy("a record", "Name")), ("project", gettext_lazy("Project")))),
     "buildings": Page(
         (
-            ("name", gettext_lazy("Name")),
+            ("name", pgettext_lazy("a record", "Name")),
             ("project", gettext_lazy("Project")),
             ("zone", gettext_lazy("Zone")),
             ("floors_above", gettext_lazy("Floors")),
@@ -84,7 +84,7 @@ PAGES: dict[str, Page] = {
     ),
     "facilities": Page(
         (
-            ("name", gettext_lazy("Name")),
+            ("name", pgettext_lazy("a record", "Name")),
             ("get_kind_display", gettext_lazy("Kind")),
             ("project", gettext_lazy("Project")),
             ("location", gettext_lazy("Location")),

@@ -8,9 +8,14 @@ class HouseholdsConfig(AppConfig):
     verbose_name = _("Households")
 
     def ready(self) -> None:
+        from wuye.core.seeding import register_sample
+
+        from .samples import households_sample
+
+        register_sample("households", households_sample, order=30)
         from wuye.portal.navigation import NavItem, register, register_home
 
-        from . import policies
+        from . import imports, policies
 
         # Owners sign in at the same page as staff and land in the owner portal.
         register_home("owner", "households:owner_home")
@@ -23,3 +28,5 @@ class HouseholdsConfig(AppConfig):
                 order=12,
             )
         )
+        # After policies: the imports app grants its page to the roles that hold a kind's permission.
+        imports.register_kinds()

@@ -180,10 +180,14 @@ def owner_home(*, user: Any) -> dict[str, Any] | None:
         return None
     owned, living = _current()
     ownerships = list(Ownership.objects.filter(owned, person=person).select_related("unit__building", "unit__project"))
-    occupancies = list(
-        Occupancy.objects.filter(living, person=person).select_related("unit__building", "unit__project")
-    )
-    unit_ids = {o.unit_id for o in ownerships} | {o.unit_id for o in occupancies}
+    owned_units = {o.unit_id for o in ownerships}
+    # Units lived in but not owned (a tenant's flat); an owner living in their own flat sees it once.
+    occupancies = [
+        o
+        for o in Occupancy.objects.filter(living, person=person).select_related("unit__building", "unit__project")
+        if o.unit_id not in owned_units
+    ]
+    unit_ids = owned_units | {o.unit_id for o in occupancies}
     members = list(
         Occupancy.objects.filter(living, unit_id__in=unit_ids)
         .select_related("person", "unit")

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from modules.estate import selectors as estate_selectors
 from wuye.accounts.policies import acting_user
-from wuye.core.errors import PolicyDenied, ServiceError
+from wuye.core.errors import NotFound, PolicyDenied, ServiceError
 from wuye.core.idnumbers import IdType
 from wuye.portal.views import message_page, refusal
 
@@ -232,11 +232,16 @@ def _run_action(viewer: Any, unit: Any, action: str, data: Any) -> str:
         dated = _OnForm(data)
         if not dated.is_valid():
             raise ServiceError(_("Give the date."), code="invalid")
+        # The record must be one of this unit's: the page acts on the unit in its address.
         if action == "move-out":
             occupancy = selectors.occupancy_get(viewer=viewer, occupancy_id=dated.cleaned_data["record"])
+            if occupancy.unit_id != unit.pk:
+                raise NotFound(_("No such occupancy."))
             services.occupancy_move_out(by=viewer, occupancy=occupancy, on=dated.cleaned_data["on"])
             return _("Move-out recorded.")
         ownership = selectors.ownership_get(viewer=viewer, ownership_id=dated.cleaned_data["record"])
+        if ownership.unit_id != unit.pk:
+            raise NotFound(_("No such ownership."))
         services.ownership_end(by=viewer, ownership=ownership, on=dated.cleaned_data["on"])
         return _("Ownership ended.")
     raise ServiceError(_("Unknown action."), code="unknown_action")

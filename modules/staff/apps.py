@@ -8,6 +8,11 @@ class StaffConfig(AppConfig):
     verbose_name = _("Staff")
 
     def ready(self) -> None:
+        from wuye.core.seeding import register_sample
+
+        from .samples import staff_sample
+
+        register_sample("staff", staff_sample, order=20)
         from wuye.core.scope import register_resolver
         from wuye.core.seeding import register_seeder
         from wuye.portal.navigation import NavItem, register

@@ -30,6 +30,14 @@ def _make_role(company: CompanyFixture) -> Any:
     ).pk
 
 
+def _make_import(company: CompanyFixture) -> Any:
+    from wuye.imports import services as imports
+
+    # A rejected batch (an unknown column): it has a problem report, and nothing needs a worker.
+    data = "项目编码,不存在的列\nnone,x\n".encode()
+    return imports.batch_create(by=company.admin(), kind="buildings_units", file_name="bad.csv", data=data).pk
+
+
 def _estate(maker: Callable[..., Any]) -> Callable[[CompanyFixture], Any]:
     return lambda company: maker(company.admin()).pk
 
@@ -46,6 +54,7 @@ MAKERS: dict[str, Callable[[CompanyFixture], Any]] = {
     "parking_space_id": _estate(estate.parking_space),
     "meter_id": _estate(estate.meter),
     "facility_id": _estate(estate.facility),
+    "batch_id": _make_import,
     "person_id": _estate(households.person),
     "ownership_id": lambda company: households.owner(company.admin(), estate.unit(company.admin())).pk,
     "occupancy_id": lambda company: households.occupant(company.admin(), estate.unit(company.admin())).pk,

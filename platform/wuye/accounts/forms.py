@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wuye.core.scope import Reach
 from wuye.core.tenancy import in_public_schema
@@ -108,7 +109,7 @@ def _permission_labels(codenames: list[str]) -> dict[str, str]:
 
 
 class RoleForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=100)
+    name = forms.CharField(label=pgettext_lazy("a record", "Name"), max_length=100)
     reach = forms.ChoiceField(
         label=_("Reach"),
         choices=Reach.choices,

@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import json
 import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import models
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, models
 from django.db.models import QuerySet
 
 from .models import AuditAction, AuditEntry
 from .policies import require
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """A value as JSON keeps it: money and areas as strings (no float rounding), dates in ISO form."""
     if isinstance(value, models.Model):
         return str(value.pk)
@@ -25,7 +27,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
     if isinstance(value, list | tuple | set | frozenset):
-        return sorted(_plain(item) for item in value)
+        return sorted(plain(item) for item in value)
     return value
 
 
@@ -35,7 +37,7 @@ def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
     for name in fields:
         field = instance._meta.get_field(name)
         attribute = field.attname if isinstance(field, models.ForeignKey) else name
-        values[name] = _plain(getattr(instance, attribute))
+        values[name] = plain(getattr(instance, attribute))
     return values
 
 
@@ -71,9 +73,45 @@ def audit_record(
     )
 
 
+_COPY_COLUMNS = (
+    "id",
+    "at",
+    "actor_id",
+    "actor_label",
+    "action",
+    "object_type",
+    "object_id",
+    "object_label",
+    "changes",
+    "batch",
+)
+
+
 def audit_entries_new(entries: list[AuditEntry]) -> None:
-    """Many entries in one insert (imports)."""
-    AuditEntry.objects.bulk_create(entries, batch_size=2000)
+    """Many entries at once (imports), through PostgreSQL's COPY: an import of 10,000 owners writes
+    20,000 entries, and COPY takes a third of the time a parameterised INSERT does."""
+    if len(entries) < 100:
+        AuditEntry.objects.bulk_create(entries)
+        return
+    table = AuditEntry._meta.db_table
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # psycopg's own cursor: Django's wrapper has no COPY
+        with raw.copy(f"COPY {table} ({', '.join(_COPY_COLUMNS)}) FROM STDIN") as copy:
+            for entry in entries:
+                copy.write_row(
+                    (
+                        entry.id,
+                        entry.at,
+                        entry.actor_id,
+                        entry.actor_label,
+                        entry.action,
+                        entry.object_type,
+                        entry.object_id,
+                        entry.object_label,
+                        json.dumps(entry.changes, ensure_ascii=False, cls=DjangoJSONEncoder),
+                        entry.batch,
+                    )
+                )
 
 
 def audit_entries(

@@ -41,3 +41,22 @@ def run_seeders(context: SeedContext) -> list[str]:
     for name in names:
         _SEEDERS[name][1](context)
     return names
+
+
+# ------------------------------------------------------------------------------------------ sample data
+# The demo company of `make dev` gets sample records (an estate, staff, owners) through the same kind of
+# hook, so the demo shows every module without the platform importing one. Not used for real companies.
+SampleFiller = Callable[[object], None]  # called with the company's administrator, in its schema
+
+_SAMPLES: dict[str, tuple[int, SampleFiller]] = {}
+
+
+def register_sample(name: str, filler: SampleFiller, *, order: int = 100) -> None:
+    _SAMPLES[name] = (order, filler)
+
+
+def run_samples(admin: object) -> list[str]:
+    names = [name for name, _ in sorted(_SAMPLES.items(), key=lambda item: (item[1][0], item[0]))]
+    for name in names:
+        _SAMPLES[name][1](admin)
+    return names

@@ -129,11 +129,12 @@ MIDDLEWARE = [
     # A suspended company is answered before anything reads its schema (no session, no user).
     "tenants.middleware.SuspendedCompanyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "wuye.portal.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "wuye.accounts.middleware.CompanyBoundSessionMiddleware",
+    # After authentication: a signed-in person's own language choice is on their account.
+    "wuye.portal.middleware.LanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

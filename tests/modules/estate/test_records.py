@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.utils import translation
 
 from modules.estate import services
 from modules.estate.models import Building, Unit
@@ -45,7 +46,8 @@ def test_a_unit_lands_in_its_buildings_project_and_zone(admin) -> None:
 def test_a_duplicate_unit_number_in_a_building_is_refused_and_changes_nothing(admin) -> None:
     building = estate.building(admin)
     estate.unit(admin, building=building, number="301")
-    error = _refused(lambda: estate.unit(admin, building=building, number="301"), field="__all__")
+    with translation.override("en"):
+        error = _refused(lambda: estate.unit(admin, building=building, number="301"), field="__all__")
     assert error.message == "The building already has a unit with this number."
     assert Unit.objects.filter(building=building).count() == 1
     # The same number in another building is fine.

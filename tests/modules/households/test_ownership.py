@@ -63,7 +63,7 @@ def test_the_database_enforces_the_ownership_rules(admin) -> None:
     households.owner(admin, unit, share=Decimal("70"), on=D(2024, 1, 1))
     other = households.person(admin)
     with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the trigger is deferred to commit otherwise
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # for the deferred foreign keys
     with pytest.raises(IntegrityError), transaction.atomic():
         Ownership.objects.create(unit=unit, person=other, share=Decimal("31"), starts_on=D(2024, 5, 1))
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -138,3 +138,18 @@ def test_the_household_file_through_the_api(company_a: CompanyFixture, api_clien
         format="json",
     )
     assert over.status_code == 400 and over.json()["error"]["code"] == "share_over_100"
+
+
+def test_the_household_page_acts_only_on_its_own_units_records(company_a: CompanyFixture, company_client) -> None:
+    with in_company(company_a):
+        admin = company_a.admin()
+        here, there = estate.unit(admin), estate.unit(admin)
+        theirs = households.owner(admin, there, on=D(2020, 1, 1))
+    page = company_client(company_a)
+    with in_company(company_a):
+        page.force_login(company_a.admin())
+    response = page.post(f"/households/units/{here.pk}/end-ownership/", {"record": str(theirs.pk), "on": "2025-01-01"})
+    assert response.status_code == 404
+    with in_company(company_a):
+        theirs.refresh_from_db()
+        assert theirs.ends_on is None
