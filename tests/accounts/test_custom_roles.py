@@ -114,3 +114,16 @@ def test_the_role_and_audit_pages(company_a: CompanyFixture, company_client) -> 
         page.force_login(outsider)
     refused = page.get("/audit/")
     assert refused.status_code == 403 and "审计花园" not in refused.content.decode()
+
+
+def test_staff_account_changes_are_in_the_audit_log(admin) -> None:
+    invited = services.user_invite(
+        by=admin, email="audited@roles.test", name="审计对象", roles=["cs_staff"], send=False
+    )
+    services.user_deactivate(by=admin, user=invited, reason="离职")
+    services.user_reactivate(by=admin, user=invited)
+    entries = list(AuditEntry.objects.filter(object_id=str(invited.pk)).order_by("at", "id"))
+    assert [entry.action for entry in entries] == ["created", "changed", "changed"]
+    assert entries[0].changes["roles"] == [None, ["cs_staff"]]
+    assert entries[1].changes == {"active": [True, False], "reason": [None, "离职"]}
+    assert all(entry.actor_id == admin.pk for entry in entries)

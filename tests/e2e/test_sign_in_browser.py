@@ -4,6 +4,8 @@ the live server runs in its own thread and connection."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from wuye.accounts import services
@@ -15,17 +17,22 @@ pytestmark = [pytest.mark.browser, pytest.mark.committed]
 
 @pytest.fixture
 def browser_admin(committed_db, companies) -> dict[str, str]:
-    """An administrator of alpha made for this test (committed), removed afterwards."""
+    """An administrator of alpha made for this test (committed), deactivated afterwards: what they did is
+    in the append-only audit log, which keeps their account (accounts are deactivated, never deleted)."""
     alpha: CompanyFixture = companies["alpha"]
+    run = uuid.uuid4().hex[:8]
     with in_company(alpha):
         user = services.user_create(
-            email="web-chief@alpha.test", name="浏览器管理员", password=ADMIN_PASSWORD, roles=["company_admin"]
+            email=f"web-chief-{run}@alpha.test", name="浏览器管理员", password=ADMIN_PASSWORD, roles=["company_admin"]
         )
     try:
-        yield {"email": user.email, "password": ADMIN_PASSWORD}
+        yield {"email": user.email, "password": ADMIN_PASSWORD, "colleague": f"colleague-{run}@alpha.test"}
     finally:
         with in_company(alpha):
-            User.objects.filter(email__in=["web-chief@alpha.test", "colleague@alpha.test"]).delete()
+            made = User.objects.filter(email__in=[user.email, f"colleague-{run}@alpha.test"])
+            for person in made:
+                person.groups.clear()
+            made.update(is_active=False)
 
 
 def test_a_company_admin_signs_in_and_invites(browser_for, companies, browser_admin) -> None:
@@ -48,10 +55,10 @@ def test_a_company_admin_signs_in_and_invites(browser_for, companies, browser_ad
     page.click("text=Staff accounts")
     page.click("text=Invite staff")
     page.fill("input[name=name]", "Colleague")
-    page.fill("input[name=email]", "colleague@alpha.test")
+    page.fill("input[name=email]", browser_admin["colleague"])
     page.click("main button[type=submit]")
     page.wait_for_url("**/staff/*/")
-    assert "colleague@alpha.test" in page.inner_text("main")
+    assert browser_admin["colleague"] in page.inner_text("main")
     assert "Invitation pending" in page.inner_text("main")
 
 

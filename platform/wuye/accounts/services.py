@@ -142,6 +142,7 @@ def user_create(
 
 
 @transaction.atomic
+@transaction.atomic
 def user_invite(
     *, by: User | None, email: str, name: str, roles: Sequence[str] = (), phone: str = "", send: bool = True
 ) -> User:
@@ -151,6 +152,13 @@ def user_invite(
     if by is not None:
         require(by, policies.INVITE_STAFF)
     user = user_create(email=email, name=name, password=None, roles=roles, phone=phone, invited_by=by)
+    if by is not None:  # a company's first administrator is recorded by the platform (CompanyEvent)
+        audit_record(
+            actor=by,
+            action=AuditAction.CREATED,
+            instance=user,
+            after={"email": user.email, "name": user.name, "roles": sorted(roles)},
+        )
     if send:
         _queue_link_mail(user, purpose="invitation")
     return user
@@ -192,6 +200,13 @@ def user_deactivate(*, by: User, user: User, reason: str = "") -> User:
     user.deactivated_by = by
     user.save(update_fields=["is_active", "deactivated_at", "deactivated_by"])
     ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    audit_record(
+        actor=by,
+        action=AuditAction.CHANGED,
+        instance=user,
+        before={"active": True},
+        after={"active": False, "reason": (reason or "").strip() or None},
+    )
     return user
 
 
@@ -205,6 +220,7 @@ def user_reactivate(*, by: User, user: User) -> User:
     user.deactivated_at = None
     user.deactivated_by = None
     user.save(update_fields=["is_active", "deactivated_at", "deactivated_by"])
+    audit_record(actor=by, action=AuditAction.CHANGED, instance=user, before={"active": False}, after={"active": True})
     return user
 
 
