@@ -265,7 +265,7 @@ def test_the_imports_page_is_in_the_navigation_of_those_who_may_import(company_a
     guard_page = _signed_in_page(company_a, user_with_role(company_a, "security", project=project))
     assert b'href="/imports/"' not in guard_page.get("/").content
     listing = guard_page.get("/imports/")
-    assert listing.status_code == 200 and b'name="file"' not in listing.content
+    assert listing.status_code == 403 and b'name="file"' not in listing.content
 
 
 def test_the_imports_page_uploads_and_shows_the_problems(company_a: CompanyFixture, project: Any) -> None:

@@ -14,7 +14,8 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from wuye.core.errors import NotFound
+from wuye.core.errors import NotFound, PolicyDenied
+from wuye.core.policies import allowed
 from wuye.core.tenancy import current_tenant
 
 from . import policies, registry, spreadsheets
@@ -26,6 +27,8 @@ from .registry import Problem
 def batch_list(*, viewer: Any, status: str = "", kind: str = "") -> QuerySet[ImportBatch]:
     """The viewer's own batches, or the company's for those who see all; newest first. The rows waiting
     to be written and the problems are left out: a list needs neither."""
+    if not (policies.sees_all(viewer) or allowed(viewer, policies.USE_IMPORTS)):
+        raise PolicyDenied(_("You do not have permission to do this."))
     batches = ImportBatch.objects.select_related("created_by").defer("rows", "errors", "created_records")
     if not policies.sees_all(viewer):
         batches = batches.filter(created_by_id=getattr(viewer, "pk", None))

@@ -68,7 +68,10 @@ def _list_page(request: HttpRequest, *, error: str = "", selected: str = "", sta
 @login_required
 @require_GET
 def batch_list(request: HttpRequest) -> HttpResponse:
-    return _list_page(request)
+    try:
+        return _list_page(request)
+    except ServiceError as error:  # no import permission: the refusal page, as on every module's pages
+        return refusal(request, error)
 
 
 @csrf_protect
