@@ -45,9 +45,16 @@ class ProjectOutput(_Output):
 
 
 class ZoneOutput(_Output):
+    managers = serializers.SerializerMethodField(help_text="Names of the zone customer managers")
+
     class Meta:
         model = Zone
-        fields = ["id", "project", "name", "sort_order", "archived", "created_at", "updated_at"]
+        fields = ["id", "project", "name", "sort_order", "managers", "archived", "created_at", "updated_at"]
+
+    def get_managers(self, zone: Zone) -> list[str]:
+        # The list view fills `zone_managers` for the whole page in one query; a single zone asks alone.
+        known = self.context.get("zone_managers")
+        return (known if known is not None else selectors.zone_managers([zone.pk])).get(zone.pk, [])
 
 
 class BuildingOutput(_Output):
@@ -209,8 +216,9 @@ class RecordListApi(_ResourceView):
         )
         records = OrderingFilter().filter_queryset(request, records, self)
         paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(records, request, view=self)
-        return paginator.get_paginated_response(self.resource.output(page, many=True).data)
+        page = paginator.paginate_queryset(records, request, view=self) or []
+        context = {"zone_managers": selectors.zone_managers([zone.pk for zone in page])} if model is Zone else {}
+        return paginator.get_paginated_response(self.resource.output(page, many=True, context=context).data)
 
     def post(self, request: Request) -> Response:
         viewer = acting_user(request)

@@ -4,6 +4,7 @@ so a page of 10 rows and one of 100 cost the same number of queries."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.db.models import Q, QuerySet
@@ -177,3 +178,19 @@ def project_summary(*, viewer: Any, project: Project) -> dict[str, Any]:
         "meters": records(Meter, viewer=viewer, filters={"project": project.pk}).count(),
         "facilities": records(Facility, viewer=viewer, filters={"project": project.pk}).count(),
     }
+
+
+# ------------------------------------------------------------------------------------------ zone managers
+# Who looks after each zone is the staff module's knowledge (it depends on the estate, not the other way
+# round); it registers a provider here, so the estate's zone pages can name the managers.
+ZoneManagers = Callable[[list[uuid.UUID]], dict[uuid.UUID, list[str]]]
+_zone_manager_providers: list[ZoneManagers] = []
+
+
+def register_zone_managers(provider: ZoneManagers) -> None:
+    _zone_manager_providers[:] = [provider]
+
+
+def zone_managers(zone_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    """zone id -> the names of its zone customer managers (one query, whatever the number of zones)."""
+    return _zone_manager_providers[0](zone_ids) if _zone_manager_providers and zone_ids else {}

@@ -42,7 +42,13 @@ PAGES: dict[str, Page] = {
             ("total_floor_area", gettext_lazy("Floor area (m²)")),
         )
     ),
-    "zones": Page((("name", pgettext_lazy("a record", "Name")), ("project", gettext_lazy("Project")))),
+    "zones": Page(
+        (
+            ("name", pgettext_lazy("a record", "Name")),
+            ("project", gettext_lazy("Project")),
+            ("managers", gettext_lazy("Zone customer managers")),
+        )
+    ),
     "buildings": Page(
         (
             ("name", pgettext_lazy("a record", "Name")),
@@ -153,6 +159,12 @@ def record_list(request: HttpRequest, kind: str) -> HttpResponse:
             (name, field.verbose_name, [(str(k), str(v)) for k, v in field.choices or []], params.get(name, ""))
         )
     entity = model._meta.model_name or ""
+    records = list(current)
+    if model is Zone:
+        # Not a field of the zone: its managers, from the staff module, for the page's zones at once.
+        managers = selectors.zone_managers([zone.pk for zone in records])
+        for zone in records:
+            zone.managers = "、".join(managers.get(zone.pk, [])) or None
     return render(
         request,
         "estate/record_list.html",
@@ -160,7 +172,7 @@ def record_list(request: HttpRequest, kind: str) -> HttpResponse:
             "kind": kind,
             "title": model._meta.verbose_name_plural,
             "headings": [heading for _path, heading in page.columns],
-            "rows": [(record, [_value(record, path) for path, _heading in page.columns]) for record in current],
+            "rows": [(record, [_value(record, path) for path, _heading in page.columns]) for record in records],
             "page": current,
             "filters": filters,
             "q": params.get("q", ""),

@@ -23,6 +23,11 @@ class StaffConfig(AppConfig):
 
         register_seeder("staff.organisation", organisation_seed, order=20)
         register_resolver(scope_for_user)
+        from modules.estate.selectors import register_zone_managers
+
+        from .selectors import zone_manager_names
+
+        register_zone_managers(zone_manager_names)
         register(
             NavItem(
                 "staff.departments",

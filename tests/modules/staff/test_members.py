@@ -115,3 +115,23 @@ def test_placement_through_the_api_and_the_pages(
     assert "api-zm" in page.get("/organisation/members/").content.decode()
     form = page.get(f"/organisation/members/{person.pk}/")
     assert form.status_code == 200 and str(zone) in form.content.decode()
+
+
+def test_zone_pages_name_their_managers(company_a: CompanyFixture, api_client, admin_token, company_client) -> None:
+    with in_company(company_a):
+        admin = company_a.admin()
+        zone = estate.zone(admin)
+        other = estate.zone(admin, project=zone.project)
+        manager = _person("zone_manager", "named@members.test")
+        services.staff_member_set(by=admin, user=manager, project=zone.project, zones=[zone])
+    client = api_client(company_a, admin_token(company_a))
+    rows = {
+        row["id"]: row["managers"]
+        for row in client.get("/api/v1/estate/zones/", {"project": str(zone.project_id)}).json()["results"]
+    }
+    assert rows == {str(zone.pk): [manager.name], str(other.pk): []}
+    assert client.get(f"/api/v1/estate/zones/{zone.pk}/").json()["managers"] == [manager.name]
+    page = company_client(company_a)
+    with in_company(company_a):
+        page.force_login(company_a.admin())
+    assert manager.name in page.get("/estate/zones/", {"project": str(zone.project_id)}).content.decode()
