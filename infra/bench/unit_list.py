@@ -62,15 +62,13 @@ def setup(units: int) -> dict[str, Any]:
                 Unit(
                     project=project,
                     building=building,
-                    number=f"{floor}{door:02d}",
-                    floor=floor,
-                    floor_area=Decimal("88.50") + door,
+                    number=f"{index // 4 + 1}{index % 4 + 1:02d}",
+                    floor=index // 4 + 1,
+                    floor_area=Decimal("88.50") + index % 4 + 1,
                     status="occupied",
                 )
                 for building in buildings
                 for index in range(per_building)
-                for floor, door in [divmod(index, 4)]
-                for floor, door in [(floor + 1, door + 1)]
             ],
             batch_size=2000,
         )

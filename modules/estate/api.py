@@ -111,6 +111,7 @@ class FacilityOutput(_Output):
 _PARENTS: dict[str, type[Archivable]] = {"project": Project, "zone": Zone, "building": Building, "unit": Unit}
 
 
+@functools.cache
 def _input(model: type[Archivable], *, creating: bool) -> type[serializers.Serializer]:
     """A serializer of the editable fields of `model` (plus its project when created), built from the
     model's own fields so types, lengths and choices are declared once. Model validators run in the

@@ -7,10 +7,11 @@ import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from wuye.core.errors import NotFound
+from wuye.core.ids import as_uuid
 from wuye.core.policies import require
 from wuye.core.scope import scope_of
 
@@ -91,7 +92,7 @@ def records(
         if name not in FILTERS[model] or value in (None, ""):
             continue
         if name in _UUID_FILTERS:
-            value = _as_uuid(value)
+            value = as_uuid(value)
             if value is None:
                 return queryset.none()
         if name == "floor":
@@ -109,17 +110,10 @@ def records(
     return queryset
 
 
-def _as_uuid(value: Any) -> uuid.UUID | None:
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except ValueError:
-        return None
-
-
 def record_get(model: type[R], *, viewer: Any, record_id: Any) -> R:
     """One record in the viewer's scope, archived or not; NotFound otherwise (out of scope included:
     a record one may not see does not exist for them)."""
-    record = _scoped(viewer, model).filter(pk=_as_uuid(record_id)).first() if _as_uuid(record_id) else None
+    record = _scoped(viewer, model).filter(pk=as_uuid(record_id)).first() if as_uuid(record_id) else None
     if record is None:
         raise NotFound(_("No such %(record)s.") % {"record": model._meta.verbose_name})
     return record
@@ -163,8 +157,6 @@ def parking_space_list(*, viewer: Any, **filters: Any) -> QuerySet[ParkingSpace]
 
 def project_summary(*, viewer: Any, project: Project) -> dict[str, Any]:
     """Counts for a project's page, in the viewer's scope: one query per kind of record."""
-    from django.db.models import Count, Sum
-
     units = records(Unit, viewer=viewer, filters={"project": project.pk})
     by_status = dict(units.order_by().values_list("status").annotate(n=Count("pk")))
     totals = units.aggregate(area=Sum("floor_area"), count=Count("pk"))

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from wuye.accounts.policies import acting_user
 from wuye.core.errors import PolicyDenied, ServiceError
-from wuye.portal.views import message_page, refusal
+from wuye.portal.views import form_errors_add, message_page, refusal
 
 from . import policies, selectors, services
 from .api import RESOURCES
@@ -178,7 +178,7 @@ def record_list(request: HttpRequest, kind: str) -> HttpResponse:
             "q": params.get("q", ""),
             "archived": params.get("archived", ""),
             "can_add": policies.can(viewer, "add", entity),
-            "query": params.copy().urlencode() if "page" not in params else _without_page(params),
+            "query": _without_page(params),
         },
     )
 
@@ -253,11 +253,7 @@ def record_edit(request: HttpRequest, kind: str, record_id: str | None = None) -
                 messages.success(request, _("Saved."))
             return HttpResponseRedirect(reverse("estate:record_list", args=[kind]))
         except ServiceError as error:
-            for field, errors in error.as_fields().items():
-                for message in errors:
-                    form.add_error(field if field in form.fields else None, message)
-            if not error.as_fields():
-                form.add_error(None, error.message)
+            form_errors_add(form, error)
     return render(
         request,
         "estate/record_form.html",

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
@@ -15,19 +14,12 @@ from modules.estate import selectors as estate_selectors
 from modules.estate.models import Unit
 from wuye.core.crypto import blind_index
 from wuye.core.errors import NotFound
-from wuye.core.idnumbers import RESIDENT_ID_IN_TEXT
+from wuye.core.ids import as_uuid
 from wuye.core.policies import require
 from wuye.core.scope import scope_of
 
 from . import policies
 from .models import ID_NUMBER_PURPOSE, Occupancy, Ownership, Person, Vehicle
-
-
-def _as_uuid(value: Any) -> uuid.UUID | None:
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except ValueError:
-        return None
 
 
 def _units_in_scope(viewer: Any) -> QuerySet[Unit]:
@@ -57,9 +49,9 @@ def person_list(
     if project or unit:
         where = Q()
         if project:
-            where &= Q(unit__project_id=_as_uuid(project))
+            where &= Q(unit__project_id=as_uuid(project))
         if unit:
-            where &= Q(unit_id=_as_uuid(unit))
+            where &= Q(unit_id=as_uuid(unit))
         owned, living = _current() if current_only else (Q(), Q())
         people = people.filter(
             Q(Exists(Ownership.objects.filter(where & owned, person=OuterRef("pk"))))
@@ -69,7 +61,7 @@ def person_list(
     if search:
         condition = Q(name__icontains=search) | Q(phone__contains=search.replace(" ", ""))
         compact = "".join(search.split()).upper()
-        if RESIDENT_ID_IN_TEXT.fullmatch(compact) or len(compact) >= 8:
+        if len(compact) >= 8:
             # An identity document is found by its exact number, through the blind index.
             condition |= Q(id_number_index=blind_index(compact, purpose=ID_NUMBER_PURPOSE))
         people = people.filter(condition)
@@ -89,7 +81,7 @@ def person_list(
 
 
 def person_get(*, viewer: Any, person_id: Any) -> Person:
-    key = _as_uuid(person_id)
+    key = as_uuid(person_id)
     person = person_list(viewer=viewer).filter(pk=key).first() if key else None
     if person is None:
         raise NotFound(_("No such person."))
@@ -117,20 +109,17 @@ def household_file(*, viewer: Any, unit_id: Any) -> dict[str, Any]:
     )
     people = {o.person_id for o in ownerships} | {o.person_id for o in occupancies}
     vehicles = list(Vehicle.objects.filter(person_id__in=people, removed_at__isnull=True).select_related("person"))
-    owned, living = _current()
     return {
         "unit": unit,
         "ownerships": ownerships,
-        "current_owners": [o for o in Ownership.objects.filter(owned, unit=unit).select_related("person")],
         "occupancies": occupancies,
-        "current_occupants": [o for o in Occupancy.objects.filter(living, unit=unit).select_related("person")],
         "vehicles": vehicles,
     }
 
 
 def ownership_get(*, viewer: Any, ownership_id: Any) -> Ownership:
     require(viewer, policies.perm("view", "ownership"))
-    key = _as_uuid(ownership_id)
+    key = as_uuid(ownership_id)
     found = (
         Ownership.objects.select_related("unit", "person").filter(pk=key, unit__in=_units_in_scope(viewer)).first()
         if key
@@ -143,7 +132,7 @@ def ownership_get(*, viewer: Any, ownership_id: Any) -> Ownership:
 
 def occupancy_get(*, viewer: Any, occupancy_id: Any) -> Occupancy:
     require(viewer, policies.perm("view", "occupancy"))
-    key = _as_uuid(occupancy_id)
+    key = as_uuid(occupancy_id)
     found = (
         Occupancy.objects.select_related("unit", "person").filter(pk=key, unit__in=_units_in_scope(viewer)).first()
         if key
@@ -165,7 +154,7 @@ def vehicle_list(*, viewer: Any, search: str = "") -> QuerySet[Vehicle]:
 
 
 def vehicle_get(*, viewer: Any, vehicle_id: Any) -> Vehicle:
-    key = _as_uuid(vehicle_id)
+    key = as_uuid(vehicle_id)
     found = vehicle_list(viewer=viewer).filter(pk=key).first() if key else None
     if found is None:
         raise NotFound(_("No such vehicle."))

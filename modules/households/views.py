@@ -20,7 +20,7 @@ from modules.estate import selectors as estate_selectors
 from wuye.accounts.policies import acting_user
 from wuye.core.errors import NotFound, PolicyDenied, ServiceError
 from wuye.core.idnumbers import IdType
-from wuye.portal.views import message_page, refusal
+from wuye.portal.views import form_errors_add, message_page, refusal
 
 from . import policies, selectors, services
 from .models import ContactChannel, Person, Relation
@@ -38,14 +38,6 @@ class PersonForm(forms.Form):
     accepts_notices = forms.BooleanField(label=gettext_lazy("Receives notices"), required=False, initial=True)
     emergency_contact = forms.CharField(label=gettext_lazy("Emergency contact"), max_length=200, required=False)
     notes = forms.CharField(label=gettext_lazy("Notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
-
-
-def _form_errors(form: forms.Form, error: ServiceError) -> None:
-    for field, problems in error.as_fields().items():
-        for problem in problems:
-            form.add_error(field if field in form.fields else None, problem)
-    if not error.as_fields():
-        form.add_error(None, error.message)
 
 
 @login_required
@@ -127,7 +119,7 @@ def person_edit(request: HttpRequest, person_id: str | None = None) -> HttpRespo
             else:
                 person = services.person_update(by=viewer, person=person, **values)
         except ServiceError as error:
-            _form_errors(form, error)
+            form_errors_add(form, error)
         else:
             messages.success(request, _("Saved."))
             return redirect("households:person_detail", person_id=person.pk)
@@ -288,7 +280,7 @@ def owner_home(request: HttpRequest) -> HttpResponse:
         try:
             services.owner_contact_update(person=person, **form.cleaned_data)
         except ServiceError as error:
-            _form_errors(form, error)
+            form_errors_add(form, error)
         else:
             messages.success(request, _("Saved."))
             return redirect("households:owner_home")

@@ -14,7 +14,7 @@ from modules.estate.models import Project, Zone
 from wuye.accounts import selectors as account_selectors
 from wuye.accounts.policies import acting_user
 from wuye.core.errors import PolicyDenied, ServiceError
-from wuye.portal.views import refusal
+from wuye.portal.views import form_errors_add, refusal
 
 from . import policies, selectors, services
 from .models import Department, Position
@@ -108,7 +108,7 @@ def member_edit(request: HttpRequest, user_id: str) -> HttpResponse:
         try:
             services.staff_member_set(by=viewer, user=user, **form.cleaned_data)
         except ServiceError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            form_errors_add(form, exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("staff:member_list")

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from wuye.core.errors import PolicyDenied, ServiceError
-from wuye.portal.views import message_page, refusal
+from wuye.portal.views import form_errors_add, message_page, refusal
 
 from . import policies, roles, selectors, services
 from .forms import ForgotPasswordForm, InviteForm, RoleForm, SetPasswordForm, SignInForm, UserRolesForm
@@ -104,7 +104,7 @@ def staff_invite(request: HttpRequest) -> HttpResponse:
         try:
             user = services.user_invite(by=acting_user(request), **form.cleaned_data)
         except ServiceError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            form_errors_add(form, exc)
         else:
             messages.success(request, _("Invitation sent to %(email)s.") % {"email": user.email})
             return redirect("accounts:staff_detail", user_id=user.pk)
@@ -188,7 +188,7 @@ def role_edit(request: HttpRequest, role_id: int | None = None) -> HttpResponse:
             else:
                 services.role_update(by=viewer, role=role, **form.cleaned_data)
         except ServiceError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            form_errors_add(form, exc)
         else:
             messages.success(request, _("Role saved."))
             return redirect("accounts:role_list")

@@ -21,3 +21,13 @@ def uuid7() -> uuid.UUID:
     value |= 0b10 << 62  # variant
     value |= rand & ((1 << 62) - 1)  # 62 random bits (rand_b)
     return uuid.UUID(int=value)
+
+
+def as_uuid(value: object) -> uuid.UUID | None:
+    """`value` as a UUID, or None when it is not one (an id from a URL or a form, looked up as "not found")."""
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None

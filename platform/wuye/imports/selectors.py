@@ -4,7 +4,6 @@ download (the problem report, the templates, the exports), rendered on request, 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 import zoneinfo
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +14,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from wuye.core.errors import NotFound, PolicyDenied
+from wuye.core.ids import as_uuid
 from wuye.core.policies import allowed
 from wuye.core.tenancy import current_tenant
 
@@ -41,10 +41,7 @@ def batch_list(*, viewer: Any, status: str = "", kind: str = "") -> QuerySet[Imp
 
 def batch_get(*, viewer: Any, batch_id: Any) -> ImportBatch:
     """One batch the viewer may see; NotFound otherwise (another's batch does not exist for them)."""
-    try:
-        pk = batch_id if isinstance(batch_id, uuid.UUID) else uuid.UUID(str(batch_id))
-    except ValueError:
-        pk = None
+    pk = as_uuid(batch_id)
     batches = ImportBatch.objects.select_related("created_by", "undone_by").defer("rows")
     if not policies.sees_all(viewer):
         batches = batches.filter(created_by_id=getattr(viewer, "pk", None))

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -57,6 +59,15 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def message_page(request: HttpRequest, heading: str, message: str, *, status: int = 200) -> HttpResponse:
     return render(request, "portal/message_page.html", {"heading": heading, "message": message}, status=status)
+
+
+def form_errors_add(form: Any, error: ServiceError) -> None:
+    """A service's refusal shown on the form: each message on the field it names, the rest above the form."""
+    for field, messages in error.as_fields().items():
+        for message in messages:
+            form.add_error(field if field in form.fields else None, message)
+    if not error.as_fields():
+        form.add_error(None, error.message)
 
 
 def refusal(request: HttpRequest, error: ServiceError) -> HttpResponse:
