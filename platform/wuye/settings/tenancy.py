@@ -35,6 +35,7 @@ TENANT_APPS = [
     "modules.estate",
     "modules.staff",
     "modules.households",
+    "modules.fees",
 ]
 
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]

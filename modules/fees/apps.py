@@ -1,0 +1,29 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class FeesConfig(AppConfig):
+    name = "modules.fees"
+    label = "fees"
+    verbose_name = _("Fees")
+
+    def ready(self) -> None:
+        from wuye.core.seeding import register_sample, register_seeder
+        from wuye.portal.navigation import NavItem, register
+
+        from . import policies
+        from .samples import fees_sample
+        from .seeding import fees_seed
+
+        register_seeder("fees", fees_seed, order=40)
+        register_sample("fees", fees_sample, order=40)
+        register(NavItem("fees.accounts", _("Fees"), "fees:account_list", permission=policies.VIEW, order=20))
+        register(
+            NavItem(
+                "fees.collection",
+                _("Collection rate"),
+                "fees:collection",
+                permission=policies.VIEW_COLLECTION,
+                order=21,
+            )
+        )

@@ -1,0 +1,385 @@
+"""The bill run engine: what a project's accounts owe for a month (the plan), and writing it (posting).
+
+The plan is worked out in memory from one query per kind of record (units, ownership periods, parking
+spaces, readings, tariffs), so a preview and a post agree to the fen. Posting writes bills, lines and
+their charge entries with PostgreSQL's COPY in chunks of accounts, each chunk its own transaction under
+the run's row lock, skipping accounts already billed for the period. So a worker killed between chunks
+leaves whole chunks behind and the resumed run adds exactly the rest; and if anything still tried to
+bill an account twice, the unique constraint on (account, period) would refuse it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from modules.estate.models import Meter, ParkingSpace, ParkingStatus, Unit
+from modules.households.models import Ownership
+from wuye.core.ids import uuid7
+
+from . import calculation
+from .calculation import fen, month_after
+from .models import (
+    Account,
+    Bill,
+    BillKind,
+    BillLine,
+    BillRun,
+    ChargeBasis,
+    ChargeItem,
+    EntryKind,
+    LedgerEntry,
+    MeterReading,
+    RunStatus,
+    Tariff,
+)
+
+CHUNK = 5000
+EXCEPTIONS_LISTED = 200  # a preview lists this many of each kind of exception, and counts them all
+
+
+@dataclass
+class LineDraft:
+    charge_item_id: uuid.UUID
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Decimal
+    meter_reading_id: uuid.UUID | None = None
+
+
+@dataclass
+class BillDraft:
+    account_id: uuid.UUID
+    project_id: uuid.UUID
+    zone_id: uuid.UUID | None
+    building_id: uuid.UUID | None
+    label: str
+    lines: list[LineDraft] = field(default_factory=list)
+
+    @property
+    def amount(self) -> Decimal:
+        return sum((line.amount for line in self.lines), Decimal(0))
+
+
+@dataclass
+class Plan:
+    period: dt.date
+    bills: list[BillDraft]
+    # code -> (count, first few labels)
+    exceptions: dict[str, tuple[int, list[str]]]
+    already_billed: int = 0
+
+    def exception_add(self, code: str, label: str) -> None:
+        count, labels = self.exceptions.get(code, (0, []))
+        if len(labels) < EXCEPTIONS_LISTED:
+            labels.append(label)
+        self.exceptions[code] = (count + 1, labels)
+
+    def totals_by_item(self) -> dict[uuid.UUID, tuple[int, Decimal]]:
+        totals: dict[uuid.UUID, list[Any]] = defaultdict(lambda: [0, Decimal(0)])
+        for bill in self.bills:
+            for line in bill.lines:
+                totals[line.charge_item_id][0] += 1
+                totals[line.charge_item_id][1] += line.amount
+        return {item: (count, amount) for item, (count, amount) in totals.items()}
+
+    @property
+    def total(self) -> Decimal:
+        return sum((bill.amount for bill in self.bills), Decimal(0))
+
+
+# The codes of a plan's exceptions, with what a person reads.
+EXCEPTION_LABELS = {
+    "no_owner": _("Units without an owner in the period (not billed)"),
+    "no_reading": _("Meters without a reading for the period"),
+    "reading_abnormal": _("Abnormal readings waiting for review (not billed)"),
+    "no_tariff": _("Units or spaces of a kind no tariff applies to"),
+}
+
+
+def _tariffs(
+    project_id: uuid.UUID, period: dt.date, items: Iterable[ChargeItem]
+) -> dict[tuple[uuid.UUID, str], Tariff]:
+    """The tariffs in force on the first day of the period: (item, applies_to) -> tariff."""
+    found = (
+        Tariff.objects.filter(project_id=project_id, charge_item__in=list(items), valid_from__lte=period)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=period))
+        .prefetch_related("tiers")
+    )
+    return {(tariff.charge_item_id, tariff.applies_to): tariff for tariff in found}
+
+
+def _price(tariffs: dict[tuple[uuid.UUID, str], Tariff], item_id: uuid.UUID, kind: str) -> Tariff | None:
+    return tariffs.get((item_id, kind)) or tariffs.get((item_id, ""))
+
+
+def _fmt(value: Decimal) -> str:
+    return format(value.normalize(), "f") if value == value.to_integral() else format(value, "f").rstrip("0")
+
+
+def plan_make(
+    *,
+    project_id: uuid.UUID,
+    period: dt.date,
+    account_ids: set[uuid.UUID] | None = None,
+    with_meters: bool = True,
+) -> Plan:
+    """What the project's accounts owe for `period`. `account_ids` limits the plan to some accounts (a
+    collection in advance); `with_meters` False leaves utilities out (they are billed on readings)."""
+    plan = Plan(period=period, bills=[], exceptions={})
+    items = [item for item in ChargeItem.objects.filter(archived_at__isnull=True, basis__in=ChargeBasis.periodic())]
+    if not with_meters:
+        items = [item for item in items if item.basis != ChargeBasis.METER]
+    tariffs = _tariffs(project_id, period, items)
+    month_days = calculation.days_in_month(period)
+    after = month_after(period)
+    accounts = Account.objects.filter(project_id=project_id)
+    if account_ids is not None:
+        accounts = accounts.filter(pk__in=account_ids)
+    by_unit: dict[uuid.UUID, tuple[uuid.UUID, str]] = {}
+    by_space: dict[uuid.UUID, tuple[uuid.UUID, str]] = {}
+    for account_id, unit_id, space_id, label in accounts.values_list("id", "unit_id", "parking_space_id", "label"):
+        if unit_id:
+            by_unit[unit_id] = (account_id, label)
+        else:
+            by_space[space_id] = (account_id, label)
+    drafts: dict[uuid.UUID, BillDraft] = {}
+
+    def draft(account: tuple[uuid.UUID, str], zone_id: Any, building_id: Any) -> BillDraft:
+        account_id, label = account
+        if account_id not in drafts:
+            drafts[account_id] = BillDraft(account_id, project_id, zone_id, building_id, label)
+        return drafts[account_id]
+
+    # Units: by floor area or per unit, for the days someone owned them this month.
+    unit_items = [item for item in items if item.basis in (ChargeBasis.AREA, ChargeBasis.UNIT)]
+    if by_unit and unit_items:
+        spans: dict[uuid.UUID, list[tuple[dt.date, dt.date | None]]] = defaultdict(list)
+        owned = Ownership.objects.filter(unit__project_id=project_id, starts_on__lt=after).filter(
+            Q(ends_on__isnull=True) | Q(ends_on__gt=period)
+        )
+        for unit_id, starts_on, ends_on in owned.values_list("unit_id", "starts_on", "ends_on"):
+            spans[unit_id].append((starts_on, ends_on))
+        units = Unit.objects.filter(project_id=project_id, archived_at__isnull=True, pk__in=list(by_unit)).values_list(
+            "id", "kind", "floor_area", "zone_id", "building_id"
+        )
+        for unit_id, kind, area, zone_id, building_id in units:
+            account = by_unit[unit_id]
+            days = calculation.covered_days(period, spans.get(unit_id, ()))
+            if days == 0:
+                plan.exception_add("no_owner", account[1])
+                continue
+            for item in unit_items:
+                tariff = _price(tariffs, item.pk, kind)
+                if tariff is None:
+                    if any(key[0] == item.pk for key in tariffs):
+                        plan.exception_add("no_tariff", f"{account[1]} · {item.name}")
+                    continue
+                quantity = area if item.basis == ChargeBasis.AREA else Decimal(1)
+                amount = calculation.prorated(quantity, tariff.unit_price, days, month_days)
+                if amount <= 0:
+                    continue
+                if item.basis == ChargeBasis.AREA:
+                    text = f"{_fmt(area)} m² × {_fmt(tariff.unit_price)}"
+                else:
+                    text = f"1 × {_fmt(tariff.unit_price)}"
+                if days < month_days:
+                    text += " × " + _("%(days)s/%(month)s days") % {"days": days, "month": month_days}
+                draft(account, zone_id, building_id).lines.append(
+                    LineDraft(item.pk, text, quantity, tariff.unit_price, amount)
+                )
+
+    # Parking spaces sold or let: per space per month.
+    space_items = [item for item in items if item.basis == ChargeBasis.SPACE]
+    if by_space and space_items:
+        spaces = ParkingSpace.objects.filter(
+            project_id=project_id,
+            archived_at__isnull=True,
+            pk__in=list(by_space),
+            status__in=[ParkingStatus.SOLD, ParkingStatus.RENTED],
+        ).values_list("id", "kind", "zone_id")
+        for space_id, kind, zone_id in spaces:
+            account = by_space[space_id]
+            for item in space_items:
+                tariff = _price(tariffs, item.pk, kind)
+                if tariff is None or tariff.unit_price <= 0:
+                    continue
+                draft(account, zone_id, None).lines.append(
+                    LineDraft(
+                        item.pk, f"1 × {_fmt(tariff.unit_price)}", Decimal(1), tariff.unit_price, fen(tariff.unit_price)
+                    )
+                )
+
+    # Utilities: the consumption of each unit meter read for this period.
+    meter_items = {item.category: item for item in items if item.basis == ChargeBasis.METER}
+    if by_unit and meter_items:
+        readings = {
+            meter_id: (reading_id, consumption, flagged, reviewed, previous, value)
+            for meter_id, reading_id, consumption, flagged, reviewed, previous, value in MeterReading.objects.filter(
+                project_id=project_id, period=period, bill_line__isnull=True
+            ).values_list("meter_id", "id", "consumption", "flagged", "reviewed_at", "previous", "reading")
+        }
+        billed = set(
+            MeterReading.objects.filter(project_id=project_id, period=period, bill_line__isnull=False).values_list(
+                "meter_id", flat=True
+            )
+        )
+        meters = Meter.objects.filter(
+            project_id=project_id, unit__isnull=False, archived_at__isnull=True, kind__in=list(meter_items)
+        ).values_list("id", "kind", "unit_id", "unit__kind", "unit__zone_id", "unit__building_id", "serial")
+        for meter_id, kind, unit_id, unit_kind, zone_id, building_id, serial in meters:
+            item = meter_items[kind]
+            tariff = _price(tariffs, item.pk, unit_kind)
+            if tariff is None or unit_id not in by_unit or meter_id in billed:
+                continue
+            account = by_unit[unit_id]
+            found = readings.get(meter_id)
+            if found is None:
+                plan.exception_add("no_reading", f"{account[1]} · {serial}")
+                continue
+            reading_id, consumption, flagged, reviewed, previous, value = found
+            if consumption is None or consumption == 0:
+                continue  # a baseline reading, or nothing used
+            if flagged and reviewed is None:
+                plan.exception_add("reading_abnormal", f"{account[1]} · {serial}")
+                continue
+            tiers = [(tier.starts_above, tier.unit_price) for tier in tariff.tiers.all()]
+            amount = calculation.tiered(consumption, tariff.unit_price, tiers)
+            if amount <= 0:
+                continue
+            text = f"{serial}: {_fmt(previous)} → {_fmt(value)}" if previous is not None else serial
+            draft(account, zone_id, building_id).lines.append(
+                LineDraft(item.pk, text, consumption, tariff.unit_price, amount, meter_reading_id=reading_id)
+            )
+
+    already = set(
+        Bill.objects.filter(kind=BillKind.PERIODIC, period=period, account__project_id=project_id).values_list(
+            "account_id", flat=True
+        )
+    )
+    plan.already_billed = len(already & set(drafts))
+    plan.bills = [bill for key, bill in sorted(drafts.items()) if bill.lines and key not in already]
+    return plan
+
+
+# ------------------------------------------------------------------------------------------ writing
+_BILL_COLUMNS = ("id", "account_id", "kind", "period", "run_id", "issued_on", "due_on", "amount", "note", "created_at")
+_LINE_COLUMNS = (
+    "id",
+    "bill_id",
+    "account_id",
+    "charge_item_id",
+    "description",
+    "quantity",
+    "unit_price",
+    "amount",
+    "meter_reading_id",
+)
+_ENTRY_COLUMNS = (
+    "id", "account_id", "line_id", "kind", "amount", "at", "booked_on", "group", "reason", "project_id", "zone_id",
+    "building_id", "charge_item_id", "period",
+)  # fmt: skip
+
+
+def _copy(table: str, columns: Iterable[str], rows: Iterable[tuple[Any, ...]]) -> None:
+    quoted = ", ".join(f'"{name}"' for name in columns)
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # psycopg's own cursor: Django's wrapper has no COPY
+        with raw.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+def bills_write(
+    drafts: list[BillDraft], *, run_id: uuid.UUID | None, period: dt.date, issued_on: dt.date, due_on: dt.date
+) -> list[uuid.UUID]:
+    """Bills, lines and charge entries of `drafts`, in three COPY statements. Returns the bills' ids."""
+    now = timezone.now()
+    group = uuid7()
+    bills, lines, entries = [], [], []
+    for bill in drafts:
+        bill_id = uuid7()
+        bills.append(
+            (bill_id, bill.account_id, BillKind.PERIODIC.value, period, run_id, issued_on, due_on, bill.amount, "", now)
+        )
+        for line in bill.lines:
+            line_id = uuid7()
+            lines.append(
+                (
+                    line_id,
+                    bill_id,
+                    bill.account_id,
+                    line.charge_item_id,
+                    line.description[:200],
+                    line.quantity,
+                    line.unit_price,
+                    line.amount,
+                    line.meter_reading_id,
+                )
+            )
+            entries.append(
+                (
+                    uuid7(), bill.account_id, line_id, EntryKind.CHARGE.value, line.amount, now, issued_on, group, "",
+                    bill.project_id, bill.zone_id, bill.building_id, line.charge_item_id, period,
+                )
+            )  # fmt: skip
+    _copy(Bill._meta.db_table, _BILL_COLUMNS, bills)
+    _copy(BillLine._meta.db_table, _LINE_COLUMNS, lines)
+    _copy(LedgerEntry._meta.db_table, _ENTRY_COLUMNS, entries)
+    return [row[0] for row in bills]
+
+
+def _chunks(items: list[BillDraft], size: int) -> Iterator[list[BillDraft]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def due_date(period: dt.date, issued_on: dt.date, due_days: int) -> dt.date:
+    return max(period + dt.timedelta(days=due_days), issued_on)
+
+
+def run_write(
+    run: BillRun, *, due_days: int, chunk: int = CHUNK, progress: Callable[[int, int], None] | None = None
+) -> list[uuid.UUID]:
+    """Post the run's plan chunk by chunk; returns the accounts billed by this call."""
+    plan = plan_make(project_id=run.project_id, period=run.period)
+    issued_on = timezone.localdate()
+    due_on = due_date(run.period, issued_on, due_days)
+    billed: list[uuid.UUID] = []
+    total = len(plan.bills)
+    done = 0
+    for part in _chunks(plan.bills, chunk):
+        with transaction.atomic():
+            BillRun.objects.select_for_update().get(pk=run.pk)
+            already = set(
+                Bill.objects.filter(
+                    kind=BillKind.PERIODIC, period=run.period, account_id__in=[bill.account_id for bill in part]
+                ).values_list("account_id", flat=True)
+            )
+            fresh = [bill for bill in part if bill.account_id not in already]
+            bills_write(fresh, run_id=run.pk, period=run.period, issued_on=issued_on, due_on=due_on)
+            billed.extend(bill.account_id for bill in fresh)
+        done += len(part)
+        if progress is not None:
+            progress(done, total)
+    return billed
+
+
+def run_totals(run: BillRun) -> tuple[int, Decimal]:
+    totals = Bill.objects.filter(run=run).aggregate(count=Count("id"), total=Sum("amount"))
+    return totals["count"] or 0, totals["total"] or Decimal(0)
+
+
+def status_is_final(run: BillRun) -> bool:
+    return run.status == RunStatus.POSTED

@@ -1,0 +1,22 @@
+"""Celery tasks of fees: thin, take ids, safe to run twice."""
+
+from __future__ import annotations
+
+from wuye.celery import app
+
+from . import services
+
+
+@app.task(name="modules.fees.tasks.bill_run_post")
+def bill_run_post(run_id: str) -> str | None:
+    """Post a bill run in the schema of the company that queued it. A second delivery (a worker that died
+    and handed the task on) resumes: every chunk skips the accounts already billed."""
+    run = services.run_execute(run_id=run_id)
+    return None if run is None else str(run.status)
+
+
+@app.task(name="modules.fees.tasks.monthly_runs")
+def monthly_runs() -> int:
+    """Beat's daily tick in each company (tenants.tasks.fan_out): start the month's runs when it is the
+    company's run day and it posts automatically."""
+    return len(services.runs_due())
