@@ -42,4 +42,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=15),
         "kwargs": {"task_name": "wuye.accounts.tasks.expired_tokens_purge"},
     },
+    # Each company's monthly bill runs, on the day of the month it chose (fees settings); the task does
+    # nothing on other days, or where the company posts its runs by hand.
+    "companies-monthly-bill-runs": {
+        "task": "tenants.tasks.fan_out",
+        "schedule": crontab(hour=2, minute=30),
+        "kwargs": {"task_name": "modules.fees.tasks.monthly_runs"},
+    },
 }
