@@ -1200,6 +1200,7 @@ def one_off_charge(
     )  # fmt: skip
     line = BillLine.objects.create(
         bill=bill,
+        account=account,
         charge_item=charge_item,
         description=(note or charge_item.name).strip()[:200],
         quantity=count,
