@@ -11,7 +11,7 @@ class FeesConfig(AppConfig):
         from wuye.core.seeding import register_sample, register_seeder
         from wuye.portal.navigation import NavItem, register
 
-        from . import policies
+        from . import imports, policies
         from .samples import fees_sample
         from .seeding import fees_seed
 
@@ -27,3 +27,6 @@ class FeesConfig(AppConfig):
                 order=21,
             )
         )
+        register(NavItem("fees.my", _("My bills"), "fees:my_fees", area="owner", order=20))
+        # After policies: the imports app grants its page to the roles that hold a kind's permission.
+        imports.register_kinds()

@@ -26,9 +26,7 @@ from django.utils.translation import pgettext_lazy
 from wuye.core.ids import uuid7
 from wuye.core.models import TimeStampedModel
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
-PRICE = {"max_digits": 12, "decimal_places": 4}  # unit prices carry four places (ARCHITECTURE.md, Money)
-QUANTITY = {"max_digits": 14, "decimal_places": 4}
+# Money has two places; unit prices and quantities carry four (ARCHITECTURE.md, Money).
 AMOUNT_MAX = Decimal("100000000.00")
 
 
@@ -124,7 +122,10 @@ class Tariff(TimeStampedModel):
     # "" for every unit (or space); else a unit kind (flat, shop...) or a parking kind (underground...).
     applies_to = models.CharField(_("applies to"), max_length=12, blank=True)
     unit_price = models.DecimalField(
-        _("unit price"), **PRICE, validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1000000"))]
+        _("unit price"),
+        max_digits=12,
+        decimal_places=4,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1000000"))],
     )
     valid_from = models.DateField(_("valid from"))
     valid_until = models.DateField(
@@ -155,8 +156,8 @@ class TariffTier(models.Model):
     the first band costs the tariff's own unit price."""
 
     tariff = models.ForeignKey(Tariff, on_delete=models.CASCADE, related_name="tiers")
-    starts_above = models.DecimalField(_("above"), **QUANTITY)
-    unit_price = models.DecimalField(_("unit price"), **PRICE)
+    starts_above = models.DecimalField(_("above"), max_digits=14, decimal_places=4)
+    unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=4)
 
     class Meta:
         ordering = ["tariff", "starts_above"]
@@ -165,6 +166,9 @@ class TariffTier(models.Model):
             models.CheckConstraint(condition=Q(starts_above__gt=0), name="fees_tier_threshold_positive"),
             models.CheckConstraint(condition=Q(unit_price__gte=0), name="fees_tier_price_not_negative"),
         ]
+
+    def __str__(self) -> str:
+        return f"> {self.starts_above}: {self.unit_price}"
 
 
 class FeeSettings(models.Model):
@@ -195,6 +199,9 @@ class FeeSettings(models.Model):
             models.CheckConstraint(condition=Q(id=1), name="fees_settings_single_row"),
             models.CheckConstraint(condition=Q(run_day__gte=1, run_day__lte=28), name="fees_settings_run_day_range"),
         ]
+
+    def __str__(self) -> str:
+        return str(self._meta.verbose_name)
 
 
 # ------------------------------------------------------------------------------------------ accounts
@@ -242,13 +249,19 @@ class MeterReading(TimeStampedModel):
     meter = models.ForeignKey("estate.Meter", on_delete=models.PROTECT, related_name="readings")
     project = models.ForeignKey("estate.Project", on_delete=models.PROTECT, related_name="+")
     period = models.DateField(_("period"))
-    reading = models.DecimalField(_("reading"), **QUANTITY, validators=[MinValueValidator(Decimal("0"))])
+    reading = models.DecimalField(
+        _("reading"), max_digits=14, decimal_places=4, validators=[MinValueValidator(Decimal("0"))]
+    )
     read_on = models.DateField(_("read on"))
-    previous = models.DecimalField(_("previous reading"), **QUANTITY, null=True, blank=True)
+    previous = models.DecimalField(_("previous reading"), max_digits=14, decimal_places=4, null=True, blank=True)
     replaced = models.BooleanField(_("meter replaced"), default=False)
-    old_final = models.DecimalField(_("old meter's final reading"), **QUANTITY, null=True, blank=True)
-    new_start = models.DecimalField(_("new meter's start reading"), **QUANTITY, null=True, blank=True)
-    consumption = models.DecimalField(_("consumption"), **QUANTITY, null=True, blank=True)
+    old_final = models.DecimalField(
+        _("old meter's final reading"), max_digits=14, decimal_places=4, null=True, blank=True
+    )
+    new_start = models.DecimalField(
+        _("new meter's start reading"), max_digits=14, decimal_places=4, null=True, blank=True
+    )
+    consumption = models.DecimalField(_("consumption"), max_digits=14, decimal_places=4, null=True, blank=True)
     flagged = models.BooleanField(_("abnormal, to review"), default=False)
     reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
     reviewed_by = models.ForeignKey(
@@ -305,7 +318,7 @@ class BillRun(TimeStampedModel):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     posted_at = models.DateTimeField(_("posted"), null=True, blank=True)
     bill_count = models.PositiveIntegerField(_("bills"), default=0)
-    total = models.DecimalField(_("total"), **MONEY, default=Decimal("0"))
+    total = models.DecimalField(_("total"), max_digits=14, decimal_places=2, default=Decimal("0"))
     error = models.TextField(blank=True)
 
     class Meta:
@@ -342,7 +355,7 @@ class Bill(models.Model):
     run = models.ForeignKey(BillRun, on_delete=models.PROTECT, null=True, blank=True, related_name="bills")
     issued_on = models.DateField(_("issued"))
     due_on = models.DateField(_("due"))
-    amount = models.DecimalField(_("amount"), **MONEY)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
     note = models.CharField(_("note"), max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -379,9 +392,9 @@ class BillLine(models.Model):
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
     charge_item = models.ForeignKey(ChargeItem, on_delete=models.PROTECT, related_name="+")
     description = models.CharField(_("description"), max_length=200, blank=True)
-    quantity = models.DecimalField(_("quantity"), **QUANTITY)
-    unit_price = models.DecimalField(_("unit price"), **PRICE)
-    amount = models.DecimalField(_("amount"), **MONEY)
+    quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=4)
+    unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=4)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
     meter_reading = models.OneToOneField(
         MeterReading, on_delete=models.PROTECT, null=True, blank=True, related_name="bill_line"
     )
@@ -431,7 +444,7 @@ class Payment(models.Model):
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="payments")
     receipt_number = models.CharField(_("receipt number"), max_length=20)
     method = models.CharField(_("method"), max_length=14, choices=PaymentMethod.choices)
-    amount = models.DecimalField(_("amount"), **MONEY)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
     received_at = models.DateTimeField(_("received"), default=timezone.now)
     booked_on = models.DateField(_("booked on"))
     payer_name = models.CharField(_("paid by"), max_length=100, blank=True)
@@ -440,7 +453,7 @@ class Payment(models.Model):
     )
     note = models.CharField(_("note"), max_length=200, blank=True)
     # The payment provider's id of an online payment: the same payment is never recorded twice.
-    external_id = models.CharField(max_length=100, null=True, blank=True)
+    external_id = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001  (NULLs are not unique)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
 
     class Meta:
@@ -475,6 +488,9 @@ class PaymentVoid(models.Model):
     class Meta:
         constraints = [models.CheckConstraint(condition=~Q(reason=""), name="fees_void_reason_present")]
 
+    def __str__(self) -> str:
+        return f"{self.payment_id}: {self.reason}"
+
 
 class ReceiptCounter(models.Model):
     """The last receipt number of a year. Taken under a row lock in the payment's transaction: a payment
@@ -483,6 +499,9 @@ class ReceiptCounter(models.Model):
     year = models.PositiveSmallIntegerField(primary_key=True)
     last = models.PositiveIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
 
 class Refund(models.Model):
     """Money paid back (退款): from prepaid credit, or against a payment (which re-opens what it paid)."""
@@ -490,10 +509,10 @@ class Refund(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="refunds")
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="refunds")
-    amount = models.DecimalField(_("amount"), **MONEY)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
     method = models.CharField(_("method"), max_length=14, choices=PaymentMethod.choices)
     reason = models.CharField(_("reason"), max_length=200)
-    external_id = models.CharField(max_length=100, null=True, blank=True)
+    external_id = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001  (NULLs are not unique)
     at = models.DateTimeField(default=timezone.now)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
 
@@ -506,6 +525,9 @@ class Refund(models.Model):
             models.CheckConstraint(condition=Q(amount__gt=0, amount__lte=AMOUNT_MAX), name="fees_refund_amount_range"),
             models.CheckConstraint(condition=~Q(reason=""), name="fees_refund_reason_present"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} ({self.reason})"
 
 
 class WriteOffStatus(models.TextChoices):
@@ -520,7 +542,7 @@ class WriteOff(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     line = models.ForeignKey(BillLine, on_delete=models.PROTECT, related_name="write_offs")
-    amount = models.DecimalField(_("amount"), **MONEY)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
     reason = models.CharField(_("reason"), max_length=200)
     status = models.CharField(
         _("status"), max_length=10, choices=WriteOffStatus.choices, default=WriteOffStatus.REQUESTED
@@ -546,6 +568,9 @@ class WriteOff(models.Model):
                 name="fees_writeoff_four_eyes",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} ({self.status})"
 
 
 # ------------------------------------------------------------------------------------------ the ledger
@@ -576,7 +601,7 @@ class LedgerEntry(models.Model):
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
     line = models.ForeignKey(BillLine, on_delete=models.PROTECT, null=True, blank=True, related_name="entries")
     kind = models.CharField(_("kind"), max_length=16, choices=EntryKind.choices)
-    amount = models.DecimalField(_("amount"), **MONEY)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
     at = models.DateTimeField(_("when"), default=timezone.now)
     booked_on = models.DateField(_("booked on"))
     group = models.UUIDField(default=uuid7)
@@ -657,7 +682,7 @@ class ChaseRecord(models.Model):
     channel = models.CharField(_("how"), max_length=8, choices=ChaseChannel.choices)
     result = models.CharField(_("result"), max_length=300, blank=True)
     promised_on = models.DateField(_("promised to pay by"), null=True, blank=True)
-    owed = models.DecimalField(_("owed then"), **MONEY)
+    owed = models.DecimalField(_("owed then"), max_digits=14, decimal_places=2)
 
     class Meta:
         ordering = ["-at"]
@@ -666,3 +691,6 @@ class ChaseRecord(models.Model):
         constraints = [
             models.CheckConstraint(condition=_valid("channel", ChaseChannel), name="fees_chase_channel_valid")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d} {self.channel}"

@@ -11,6 +11,7 @@ bill an account twice, the unique constraint on (account, period) would refuse i
 from __future__ import annotations
 
 import datetime as dt
+import os
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -22,6 +23,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from modules.estate.models import Meter, ParkingSpace, ParkingStatus, Unit
 from modules.households.models import Ownership
@@ -44,7 +46,9 @@ from .models import (
     Tariff,
 )
 
-CHUNK = 5000
+# Accounts per transaction of a posting. WUYE_FEES_RUN_CHUNK is for tests that stop a worker between two
+# chunks (tests/modules/fees/test_run_resume.py): a worker process cannot be monkeypatched.
+CHUNK = int(os.environ.get("WUYE_FEES_RUN_CHUNK", "5000"))
 EXCEPTIONS_LISTED = 200  # a preview lists this many of each kind of exception, and counts them all
 
 
@@ -101,10 +105,10 @@ class Plan:
 
 # The codes of a plan's exceptions, with what a person reads.
 EXCEPTION_LABELS = {
-    "no_owner": _("Units without an owner in the period (not billed)"),
-    "no_reading": _("Meters without a reading for the period"),
-    "reading_abnormal": _("Abnormal readings waiting for review (not billed)"),
-    "no_tariff": _("Units or spaces of a kind no tariff applies to"),
+    "no_owner": gettext_lazy("Units without an owner in the period (not billed)"),
+    "no_reading": gettext_lazy("Meters without a reading for the period"),
+    "reading_abnormal": gettext_lazy("Abnormal readings waiting for review (not billed)"),
+    "no_tariff": gettext_lazy("Units or spaces of a kind no tariff applies to"),
 }
 
 

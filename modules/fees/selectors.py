@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy
 
 from modules.estate.models import Building, Project, Zone
 from modules.households.models import Ownership
-from wuye.core.errors import NotFound
+from wuye.core.errors import NotFound, PolicyDenied
 from wuye.core.ids import as_uuid
 from wuye.core.policies import require
 from wuye.core.progress import progress_get
@@ -50,6 +50,7 @@ from .models import (
     ChargeItem,
     ChaseRecord,
     EntryKind,
+    FeeSettings,
     LedgerEntry,
     MeterReading,
     Payment,
@@ -318,6 +319,11 @@ def receipt(*, payment: Payment) -> Receipt:
 
 
 # ------------------------------------------------------------------------------------------ tariffs, readings, runs
+def settings_get(*, viewer: Any) -> FeeSettings:
+    require(viewer, policies.VIEW_TARIFFS)
+    return FeeSettings.objects.first() or FeeSettings()
+
+
 def charge_items(*, viewer: Any, include_archived: bool = False) -> QuerySet[ChargeItem]:
     require(viewer, policies.VIEW_TARIFFS)
     items = ChargeItem.objects.all()
@@ -358,13 +364,14 @@ def readings_sheet(*, viewer: Any, project: Project, period: dt.date) -> list[di
     """The meter-reading sheet of a project and month (抄表单): every unit meter with its last reading
     before the month and its reading of the month, if entered."""
     require(viewer, policies.ENTER_READINGS)
-    if not scope_of(viewer).covers(project_id=project.pk):
+    scope = scope_of(viewer)
+    if not scope.sees_project(project.pk):
         raise NotFound(_("No such project."))
     from modules.estate.models import Meter
 
     period = month_start(period)
     meters = list(
-        Meter.objects.filter(project=project, archived_at__isnull=True)
+        scope.filter(Meter.objects.filter(project=project, archived_at__isnull=True), project="project", zone="unit__zone")
         .select_related("unit__building")
         .order_by("unit__building__sort_order", "unit__building__name", "unit__floor", "unit__number", "kind", "serial")
     )
@@ -379,11 +386,20 @@ def readings_sheet(*, viewer: Any, project: Project, period: dt.date) -> list[di
     return [{"meter": meter, "previous": previous.get(meter.pk), "reading": current.get(meter.pk)} for meter in meters]
 
 
+def _require_readings(viewer: Any) -> None:
+    """Who enters readings or reviews them (a project manager confirms abnormal ones) may see them."""
+    if not (policies.can(viewer, policies.ENTER_READINGS) or policies.can(viewer, policies.REVIEW_READINGS)):
+        raise PolicyDenied(_("You do not have permission to do this."))
+
+
 def reading_get(*, viewer: Any, reading_id: Any) -> MeterReading:
-    require(viewer, policies.ENTER_READINGS)
+    _require_readings(viewer)
     key = as_uuid(reading_id)
     found = (
-        scope_of(viewer).filter(MeterReading.objects.select_related("meter"), project="project").filter(pk=key).first()
+        scope_of(viewer)
+        .filter(MeterReading.objects.select_related("meter__unit"), project="project", zone="meter__unit__zone")
+        .filter(pk=key)
+        .first()
         if key
         else None
     )
@@ -393,10 +409,10 @@ def reading_get(*, viewer: Any, reading_id: Any) -> MeterReading:
 
 
 def readings_flagged(*, viewer: Any, project: Any = None) -> QuerySet[MeterReading]:
-    require(viewer, policies.ENTER_READINGS)
+    _require_readings(viewer)
     readings = (
         scope_of(viewer)
-        .filter(MeterReading.objects.all(), project="project")
+        .filter(MeterReading.objects.all(), project="project", zone="meter__unit__zone")
         .filter(flagged=True, reviewed_at__isnull=True)
     )
     if project:
@@ -471,7 +487,9 @@ def arrears_aging(
     and the totals per bucket. Deposits are not arrears."""
     require(viewer, policies.VIEW_COLLECTION)
     as_of = as_of or timezone.localdate()
-    entries = _in_scope(viewer, LedgerEntry.objects.filter(line__isnull=False, line__bill__due_on__lt=as_of))
+    entries = _in_scope(
+        viewer, LedgerEntry.objects.filter(line__isnull=False, line__bill__due_on__lt=as_of, booked_on__lte=as_of)
+    )
     entries = entries.exclude(charge_item__category=ChargeCategory.DEPOSIT)
     for name, value in (("project_id", project), ("zone_id", zone), ("building_id", building)):
         if value:

@@ -12,7 +12,7 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -34,6 +34,7 @@ from wuye.core.scope import scope_of
 from . import policies, runs
 from .calculation import fen, month_after, month_start
 from .models import (
+    AMOUNT_MAX,
     DESK_METHODS,
     Account,
     Bill,
@@ -91,6 +92,14 @@ def _money(value: Any, *, field_name: str = "amount") -> Decimal:
 
 def _require_project(by: Any, project_id: uuid.UUID) -> None:
     if not scope_of(by).covers(project_id=project_id):
+        raise PolicyDenied(_("This is outside the projects and zones you work in."))
+
+
+def _require_meter(by: Any, meter: Meter) -> None:
+    """A unit's meter is in its unit's zone (a zone manager reads their zones' meters); a common meter is
+    the project's."""
+    zone_id = meter.unit.zone_id if meter.unit_id else None
+    if not scope_of(by).covers(project_id=meter.project_id, zone_id=zone_id):
         raise PolicyDenied(_("This is outside the projects and zones you work in."))
 
 
@@ -206,6 +215,8 @@ def tariff_create(
         raise ServiceError(_("This tariff cannot apply to that kind."), code="applies_to_invalid", field="applies_to")
     if tiers and charge_item.basis != ChargeBasis.METER:
         raise ServiceError(_("Only meter charges have tiers."), code="tiers_not_metered", field="tiers")
+    if any(Decimal(str(price)) < 0 or Decimal(str(price)) > Decimal("1000000") for _above, price in tiers):
+        raise ServiceError(_("A tier's price is from zero up."), code="tiers_invalid", field="tiers")
     thresholds = [Decimal(str(above)) for above, _price in tiers]
     if len(set(thresholds)) != len(thresholds) or any(t <= 0 for t in thresholds):
         raise ServiceError(
@@ -224,12 +235,13 @@ def tariff_create(
     _validated(tariff)
     clash = _overlapping(tariff).first()
     if clash is not None:
+        message = (
+            _("Another tariff of this item already applies from %(start)s to %(end)s.")
+            if clash.valid_until
+            else _("Another tariff of this item already applies from %(start)s.")
+        )
         raise ServiceError(
-            _("Another tariff of this item already applies from %(start)s%(end)s.")
-            % {
-                "start": clash.valid_from.isoformat(),
-                "end": f" to {clash.valid_until.isoformat()}" if clash.valid_until else "",
-            },
+            message % {"start": clash.valid_from.isoformat(), "end": str(clash.valid_until)},
             code="tariff_overlap",
             field="valid_from",
         )
@@ -370,7 +382,9 @@ def _consumption(
                 field="reading",
             )
         used = reading - previous
-    return used * meter.multiplier
+    # Quantities keep four places (the column's): readings and a multiplier read from the database carry
+    # four each, and their product eight, which the model's validation would refuse.
+    return (used * meter.multiplier).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
 
 def _abnormal(meter: Meter, period: dt.date, consumption: Decimal | None) -> bool:
@@ -403,9 +417,9 @@ def reading_record(
     """Record a meter's reading for a period (抄表). Refused for a meter of another project than the one the
     readings are being entered for, below the previous reading without a replacement, or out of order."""
     require(by, policies.ENTER_READINGS)
-    _require_project(by, project.pk)
     if meter.project_id != project.pk:
         raise ServiceError(_("This meter belongs to another project."), code="meter_other_project", field="meter")
+    _require_meter(by, meter)
     if meter.archived_at is not None:
         raise ServiceError(_("This meter is archived."), code="meter_archived", field="meter")
     period = month_start(period)
@@ -451,7 +465,7 @@ def reading_record(
 def reading_correct(*, by: Any, reading: MeterReading, value: Any, **replacement: Any) -> MeterReading:
     """Correct the latest reading of a meter before it is billed."""
     require(by, policies.REVIEW_READINGS)
-    _require_project(by, reading.project_id)
+    _require_meter(by, reading.meter)
     reading = MeterReading.objects.select_for_update().select_related("meter").get(pk=reading.pk)
     if BillLine.objects.filter(meter_reading=reading).exists():
         raise ServiceError(_("This reading is billed; correct the bill instead."), code="reading_billed")
@@ -477,7 +491,7 @@ def reading_correct(*, by: Any, reading: MeterReading, value: Any, **replacement
 def reading_review(*, by: Any, reading: MeterReading) -> MeterReading:
     """Someone looked at an abnormal reading and confirms it: it may be billed."""
     require(by, policies.REVIEW_READINGS)
-    _require_project(by, reading.project_id)
+    _require_meter(by, reading.meter)
     reading = MeterReading.objects.select_for_update().get(pk=reading.pk)
     if not reading.flagged:
         raise ServiceError(_("This reading is not waiting for review."), code="not_flagged")
@@ -652,6 +666,23 @@ def _line_balances(account: Account, *, lines: Sequence[uuid.UUID] | None = None
     return {row["line_id"]: row["total"] for row in entries.values("line_id").annotate(total=Sum("amount"))}
 
 
+def _line_room(account: Account, lines: Sequence[uuid.UUID]) -> dict[uuid.UUID, Decimal]:
+    """How much more each line may owe: what it still charges (net of reversals) less what it owes now. A
+    void or a refund that re-opens a line re-opens it at most this far: beyond it, the money it paid has
+    moved to prepayment (a reversal after the payment), and re-opening the line would leave a cancelled
+    charge owing and that prepayment still there."""
+    charged = {
+        row["line_id"]: row["total"]
+        for row in LedgerEntry.objects.filter(
+            account=account, line_id__in=lines, kind__in=[EntryKind.CHARGE, EntryKind.CHARGE_REVERSAL]
+        )
+        .values("line_id")
+        .annotate(total=Sum("amount"))
+    }
+    balances = _line_balances(account, lines=lines)
+    return {line: charged.get(line, ZERO) - balances.get(line, ZERO) for line in lines}
+
+
 def _open_lines(account: Account, *, bills: Sequence[Bill] | None = None) -> list[_Open]:
     """The account's lines with something still owed, oldest first (period, due date, item order)."""
     lines = BillLine.objects.filter(bill__account=account).select_related("bill", "charge_item")
@@ -758,7 +789,7 @@ def _allocate(
             if bill.account_id != account.pk:
                 raise ServiceError(_("This bill is of another account."), code="bill_other_account", field="bills")
         open_lines = _open_lines(account, bills=bills)
-        if not open_lines:
+        if not open_lines and bills:
             raise ServiceError(_("These bills are already paid."), code="bill_paid", field="bills")
     else:
         open_lines = _open_lines(account)
@@ -886,6 +917,13 @@ def payment_void(*, by: Any, payment: Payment, reason: str) -> PaymentVoid:
         raise ServiceError(
             _("The prepayment of this receipt has been used since; reverse that first."),
             code="credit_used",
+            field="reason",
+        )
+    room = _line_room(account, [e.line_id for e in originals if e.line_id is not None])
+    if any(-e.amount > room[e.line_id] for e in originals if e.line_id is not None):
+        raise ServiceError(
+            _("A charge this receipt paid has been reversed since: its money is prepayment now, not on the bill."),
+            code="charge_reversed",
             field="reason",
         )
     void = PaymentVoid.objects.create(payment=payment, reason=reason[:200], by=by)
@@ -1062,8 +1100,9 @@ def refund_record(
             .values("line_id")
             .annotate(total=Sum("amount"))
         }
+        line_room = _line_room(account, [original.line_id for original in paid])
         for original in paid:
-            room = -original.amount - reopened.get(original.line_id, ZERO)
+            room = min(-original.amount - reopened.get(original.line_id, ZERO), line_room[original.line_id])
             share = min(room, left)
             if share <= 0:
                 continue
@@ -1189,11 +1228,13 @@ def one_off_charge(
             price = Decimal(str(unit_price))
         except (InvalidOperation, ValueError):
             raise ServiceError(_("Give the price as a number."), code="price_invalid", field="unit_price") from None
-        if not price.is_finite() or price <= 0:
+        if not price.is_finite() or price <= 0 or price > Decimal("1000000"):
             raise ServiceError(_("The price must be more than zero."), code="price_invalid", field="unit_price")
     amount = fen(count * price)
     if amount <= 0:
         raise ServiceError(_("This comes to nothing."), code="amount_not_positive", field="quantity")
+    if amount > AMOUNT_MAX:
+        raise ServiceError(_("The amount is too large."), code="amount_too_large", field="quantity")
     bill = Bill.objects.create(
         account=account, kind=BillKind.ONE_OFF, period=month_start(today), issued_on=today,
         due_on=runs.due_date(month_start(today), today, fee_settings().due_days), amount=amount, note=(note or "").strip()[:200],
@@ -1255,8 +1296,12 @@ def advance_collect(
             code="nothing_to_collect",
             field="months",
         )
+    # Only the months still owed: an empty list pays nothing but the prepayment (None would pay older
+    # arrears first, which is not what was asked).
+    still_owed = {item.line.bill_id for item in _open_lines(account, bills=bills)} if bills else set()
     return payment_record(
-        by=by, account=account, amount=owed + extra, method=method, bills=bills or None, payer_name=payer_name, reference=reference,
+        by=by, account=account, amount=owed + extra, method=method, bills=[b for b in bills if b.pk in still_owed],
+        payer_name=payer_name, reference=reference,
         note=_("%(months)s months in advance") % {"months": months},
     )  # fmt: skip
 

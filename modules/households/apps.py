@@ -19,6 +19,7 @@ class HouseholdsConfig(AppConfig):
 
         # Owners sign in at the same page as staff and land in the owner portal.
         register_home("owner", "households:owner_home")
+        register(NavItem("households.my", _("My home"), "households:owner_home", area="owner", order=10))
         register(
             NavItem(
                 "households.people",

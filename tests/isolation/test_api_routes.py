@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from modules.fees import services as fees_services
 from modules.households import services as households_services
-from tests.support import estate, households
+from tests.support import estate, fees, households
 from wuye.accounts import services
 from wuye.testing.plugin import CompanyFixture, in_company
 
@@ -42,6 +43,30 @@ def _estate(maker: Callable[..., Any]) -> Callable[[CompanyFixture], Any]:
     return lambda company: maker(company.admin()).pk
 
 
+def _fee_account(company: CompanyFixture) -> Any:
+    return fees.account(fees.owned_unit(company.admin()))
+
+
+def _fee_bill(company: CompanyFixture) -> Any:
+    # A one-off bill at a given price: no tariff, no bill run needed.
+    return fees_services.one_off_charge(
+        by=company.admin(), account=_fee_account(company), charge_item=fees.item("certificate"), unit_price="20.00"
+    )
+
+
+def _fee_line(company: CompanyFixture) -> Any:
+    return _fee_bill(company).lines.get()
+
+
+def _fee_reading(company: CompanyFixture) -> Any:
+    admin = company.admin()
+    project = estate.project(admin)
+    meter = estate.meter(
+        admin, project=project, unit=estate.unit(admin, building=estate.building(admin, project=project))
+    )
+    return fees_services.reading_record(by=admin, project=project, meter=meter, period=fees.JAN, reading="10")
+
+
 # URL keyword -> how to make an object of that kind in the current company (returns its id).
 MAKERS: dict[str, Callable[[CompanyFixture], Any]] = {
     "user_id": _make_user,
@@ -58,6 +83,27 @@ MAKERS: dict[str, Callable[[CompanyFixture], Any]] = {
     "person_id": _estate(households.person),
     "ownership_id": lambda company: households.owner(company.admin(), estate.unit(company.admin())).pk,
     "occupancy_id": lambda company: households.occupant(company.admin(), estate.unit(company.admin())).pk,
+    "charge_item_id": lambda company: (
+        fees_services.charge_item_create(
+            by=company.admin(), code="isolated-item", name="隔离项目", category="other", basis="item"
+        ).pk
+    ),
+    "tariff_id": lambda company: fees.tariff(company.admin(), estate.project(company.admin()), "property", "2.50").pk,
+    "reading_id": lambda company: _fee_reading(company).pk,
+    "run_id": lambda company: (
+        fees_services.run_create(by=company.admin(), project=estate.project(company.admin()), period=fees.JAN).pk
+    ),
+    "account_id": lambda company: _fee_account(company).pk,
+    "bill_id": lambda company: _fee_bill(company).pk,
+    "line_id": lambda company: _fee_line(company).pk,
+    "write_off_id": lambda company: (
+        fees_services.write_off_request(by=company.admin(), line=_fee_line(company), amount="5.00", reason="隔离").pk
+    ),
+    "payment_id": lambda company: (
+        fees_services.payment_record(
+            by=company.admin(), account=_fee_account(company), amount="30.00", method="cash"
+        ).pk
+    ),
     "vehicle_id": lambda company: (
         households_services.vehicle_add(
             by=company.admin(), person=households.person(company.admin()), plate="沪A00001"

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection
+from django.utils import timezone
 
-from modules.fees import services
-from modules.fees.models import Account, ChargeItem, Tariff
+from modules.estate.models import Building, Project, Unit
+from modules.fees import runs, services
+from modules.fees.models import Account, ChargeItem, ReceiptCounter, Tariff
+from modules.households.models import Ownership, Person
+from wuye.testing.plugin import in_company
 
 from . import estate as estate_support
 from . import households as households_support
@@ -27,7 +33,15 @@ def tariff(by: Any, project: Any, code: str, price: str, *, valid_from: dt.date 
     )
 
 
-def owned_unit(by: Any, *, project: Any = None, building: Any = None, area: str = "100.00", owner_from: dt.date = JAN, **values: Any) -> Any:
+def owned_unit(
+    by: Any,
+    *,
+    project: Any = None,
+    building: Any = None,
+    area: str = "100.00",
+    owner_from: dt.date = JAN,
+    **values: Any,
+) -> Any:
     """A unit with an owner since `owner_from`."""
     if building is None:
         building = estate_support.building(by, project=project or estate_support.project(by))
@@ -38,6 +52,12 @@ def owned_unit(by: Any, *, project: Any = None, building: Any = None, area: str 
 
 def account(unit: Any) -> Account:
     return services.account_for(unit=unit)
+
+
+def plan(project: Any, period: dt.date, **values: Any) -> runs.Plan:
+    """What a run for the month would bill now (its preview), after making the accounts it needs."""
+    services.accounts_ensure(project_id=project.pk)
+    return runs.plan_make(project_id=project.pk, period=period, **values)
 
 
 def post_month(by: Any, project: Any, period: dt.date) -> Any:
@@ -54,21 +74,86 @@ def purge_committed(schema: str, project_ids: list[Any]) -> None:
         try:
             cursor.execute(f'SET search_path TO "{schema}", public')
             ids = [str(p) for p in project_ids]
+            accounts = "SELECT id FROM fees_account WHERE project_id::text = ANY(%s)"
+            lines = f"SELECT id FROM fees_billline WHERE account_id IN ({accounts})"
+            payments = f"SELECT id FROM fees_payment WHERE account_id IN ({accounts})"
+            tariffs = "SELECT id FROM fees_tariff WHERE project_id::text = ANY(%s)"
             for statement in (
                 "DELETE FROM fees_ledgerentry WHERE project_id::text = ANY(%s)",
-                "DELETE FROM fees_writeoff WHERE line_id IN (SELECT l.id FROM fees_billline l JOIN fees_account a ON a.id = l.account_id WHERE a.project_id::text = ANY(%s))",
-                "DELETE FROM fees_refund WHERE account_id IN (SELECT id FROM fees_account WHERE project_id::text = ANY(%s))",
-                "DELETE FROM fees_paymentvoid WHERE payment_id IN (SELECT p.id FROM fees_payment p JOIN fees_account a ON a.id = p.account_id WHERE a.project_id::text = ANY(%s))",
-                "DELETE FROM fees_payment WHERE account_id IN (SELECT id FROM fees_account WHERE project_id::text = ANY(%s))",
-                "DELETE FROM fees_billline WHERE account_id IN (SELECT id FROM fees_account WHERE project_id::text = ANY(%s))",
-                "DELETE FROM fees_bill WHERE account_id IN (SELECT id FROM fees_account WHERE project_id::text = ANY(%s))",
-                "DELETE FROM fees_chaserecord WHERE account_id IN (SELECT id FROM fees_account WHERE project_id::text = ANY(%s))",
+                f"DELETE FROM fees_writeoff WHERE line_id IN ({lines})",
+                f"DELETE FROM fees_refund WHERE account_id IN ({accounts})",
+                f"DELETE FROM fees_paymentvoid WHERE payment_id IN ({payments})",
+                f"DELETE FROM fees_payment WHERE account_id IN ({accounts})",
+                f"DELETE FROM fees_billline WHERE account_id IN ({accounts})",
+                f"DELETE FROM fees_bill WHERE account_id IN ({accounts})",
+                f"DELETE FROM fees_chaserecord WHERE account_id IN ({accounts})",
                 "DELETE FROM fees_billrun WHERE project_id::text = ANY(%s)",
                 "DELETE FROM fees_meterreading WHERE project_id::text = ANY(%s)",
-                "DELETE FROM fees_tarifftier WHERE tariff_id IN (SELECT id FROM fees_tariff WHERE project_id::text = ANY(%s))",
+                f"DELETE FROM fees_tarifftier WHERE tariff_id IN ({tariffs})",
                 "DELETE FROM fees_tariff WHERE project_id::text = ANY(%s)",
                 "DELETE FROM fees_account WHERE project_id::text = ANY(%s)",
             ):
                 cursor.execute(statement, [ids])
         finally:
             cursor.execute("SET session_replication_role = DEFAULT")
+
+
+# ------------------------------------------------------------------------------------------ committed data
+# Tests on real connections (threads, a worker process) commit what they make. These records are made with
+# the ORM, not the services, so that no audit entry (append-only) is left about them; `committed_remove`
+# takes them away again.
+@dataclass
+class CommittedSite:
+    schema: str
+    project: Any
+    building: Any
+    units: list[Any]
+    accounts: list[Account]
+    receipt_counter: tuple[int, int | None]  # (year, `last` before the test; None: no counter yet)
+
+
+def committed_site(company: Any, *, units: int, area: str = "80.00", owners: bool = False) -> CommittedSite:
+    """A project of `units` units (each with an owner since 2025 if `owners`) and their accounts, committed."""
+    code = f"c{uuid.uuid4().hex[:8]}"
+    schema = getattr(company, "schema_name", None) or company.company.schema_name
+    with in_company(company):
+        project = Project.objects.create(name=f"Committed {code}", code=code)
+        building = Building.objects.create(project=project, name=f"{code} 1栋")
+        made = Unit.objects.bulk_create(
+            [
+                Unit(project=project, building=building, number=f"{n:03d}", floor=1, floor_area=Decimal(area))
+                for n in range(1, units + 1)
+            ]
+        )
+        if owners:
+            people = Person.objects.bulk_create([Person(name=f"{code} 业主{n}") for n in range(units)])
+            Ownership.objects.bulk_create(
+                [
+                    Ownership(unit=unit, person=person, share=Decimal(100), starts_on=dt.date(2025, 1, 1))
+                    for unit, person in zip(made, people, strict=True)
+                ]
+            )
+        services.accounts_ensure(project_id=project.pk)
+        accounts = [Account.objects.get(unit=unit) for unit in made]
+        year = timezone.localdate().year
+        counter = ReceiptCounter.objects.filter(year=year).first()
+    return CommittedSite(schema, project, building, made, accounts, (year, counter.last if counter else None))
+
+
+def committed_remove(company: Any, site: CommittedSite) -> None:
+    """Remove everything a committed test made on the site: its money (purge_committed), its owners, units,
+    building and project; and put the receipt counter back where it was."""
+    purge_committed(site.schema, [site.project.pk])
+    with in_company(company):
+        owned = Ownership.objects.filter(unit__project=site.project)
+        people = list(owned.values_list("person_id", flat=True))
+        owned.delete()
+        Person.objects.filter(pk__in=people).delete()
+        Unit.objects.filter(project=site.project).delete()
+        Building.objects.filter(project=site.project).delete()
+        Project.objects.filter(pk=site.project.pk).delete()
+        year, last = site.receipt_counter
+        if last is None:
+            ReceiptCounter.objects.filter(year=year).delete()
+        else:
+            ReceiptCounter.objects.filter(year=year).update(last=last)

@@ -18,7 +18,7 @@ class NavItem:
     url_name: str
     permission: str | None = None  # None: every signed-in user of the company
     order: int = 100
-    area: str = "company"  # "company" (a company's domain) or "vendor" (the base domain)
+    area: str = "company"  # "company" (staff at a company's domain), "owner" (owners there), "vendor" (base domain)
 
 
 _ITEMS: dict[str, NavItem] = {}
@@ -39,8 +39,14 @@ def items_for(user: Any, area: str, current_path: str) -> list[dict[str, Any]]:
             url = reverse(item.url_name)
         except NoReverseMatch:
             continue
-        active = current_path == url or (url != "/" and current_path.startswith(url))
-        result.append({"label": item.label, "url": url, "active": active})
+        matches = current_path == url or (url != "/" and current_path.startswith(url))
+        result.append({"label": item.label, "url": url, "active": matches})
+    # Only the most specific entry is active: /fees/collection/ is "Collection rate", not also "Fees".
+    matching = [entry for entry in result if entry["active"]]
+    if len(matching) > 1:
+        best = max(matching, key=lambda entry: len(entry["url"]))
+        for entry in matching:
+            entry["active"] = entry is best
     return result
 
 

@@ -10,6 +10,7 @@ api_v1 = [
     path("estate/", include("modules.estate.api_urls")),
     path("imports/", include("wuye.imports.api_urls")),
     path("households/", include("modules.households.api_urls")),
+    path("fees/", include("modules.fees.api_urls")),
 ]
 
 urlpatterns = [
@@ -21,6 +22,7 @@ urlpatterns = [
     path("estate/", include("modules.estate.urls")),
     path("imports/", include("wuye.imports.urls")),
     path("", include("modules.households.urls")),
+    path("fees/", include("modules.fees.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

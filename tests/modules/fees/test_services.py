@@ -126,7 +126,9 @@ def test_a_unit_added_after_posting_is_billed_by_posting_again_and_nothing_else(
 
 
 def test_meters_are_billed_on_reviewed_readings_with_tiers(admin, project):
-    fees_support.tariff(admin, project, "water", "3.50", tiers=[(Decimal(15), Decimal("4.50")), (Decimal(25), Decimal(6))])
+    fees_support.tariff(
+        admin, project, "water", "3.50", tiers=[(Decimal(15), Decimal("4.50")), (Decimal(25), Decimal(6))]
+    )
     unit = fees_support.owned_unit(admin, project=project, area="50.00")
     meter = estate_support.meter(admin, project=project, unit=unit)
     services.reading_record(by=admin, project=project, meter=meter, period=dt.date(2026, 2, 1), reading="1000")
@@ -191,7 +193,11 @@ def test_allocating_beyond_a_bill_balance_is_refused(admin, billed):
     before = _counts()
     with pytest.raises(ServiceError) as refused:
         services.payment_record(
-            by=admin, account=billed, amount="300.00", method="cash", allocations=[services.Allocation(line, Decimal("260.00"))]
+            by=admin,
+            account=billed,
+            amount="300.00",
+            method="cash",
+            allocations=[services.Allocation(line, Decimal("260.00"))],
         )
     assert refused.value.code == "over_allocated"
     assert _counts() == before
@@ -287,7 +293,9 @@ def test_write_off_needs_someone_else_to_approve(admin, company_a, billed):
     request = services.write_off_request(by=admin, line=line, amount="250.00", reason="业主失联五年")
     with pytest.raises(PolicyDenied):
         services.write_off_decide(by=admin, write_off=request, approve=True)
-    manager = account_services.user_create(email="pm@alpha.test", name="项目经理", password=None, roles=["company_admin"])
+    manager = account_services.user_create(
+        email="pm@alpha.test", name="项目经理", password=None, roles=["company_admin"]
+    )
     services.write_off_decide(by=manager, write_off=request, approve=True)
     assert selectors.bill_list(viewer=admin, account=billed).get(period=MARCH).status == "paid"
     # Written off, not collected: the collection report does not count it as collected.
@@ -305,7 +313,9 @@ def test_one_off_charge_at_the_tariff_price(admin, project, billed):
 
 
 def test_chase_record_keeps_what_was_owed_then(admin, billed):
-    chase = services.chase_record(by=admin, account=billed, channel="phone", result="答应月底交", promised_on=dt.date.today())
+    chase = services.chase_record(
+        by=admin, account=billed, channel="phone", result="答应月底交", promised_on=dt.date.today()
+    )
     assert chase.owed == Decimal("500.00")
     with pytest.raises(ServiceError) as past:
         services.chase_record(by=admin, account=billed, channel="phone", promised_on=dt.date(2020, 1, 1))
@@ -326,10 +336,21 @@ def test_collection_rate_and_recovery_on_a_worked_example(admin, billed):
     report = selectors.collection_report(viewer=admin, period_from=MARCH, period_to=APRIL, as_of=dt.date(2026, 5, 1))
     m, a = report.totals
     assert (m.billed, m.collected_in_period, m.rate_in_period, m.rate) == (
-        Decimal("250.00"), Decimal("100.00"), Decimal("40.00"), Decimal("100.00")
+        Decimal("250.00"),
+        Decimal("100.00"),
+        Decimal("40.00"),
+        Decimal("100.00"),
     )
-    assert (a.billed, a.collected_in_period, a.rate_in_period) == (Decimal("250.00"), Decimal("200.00"), Decimal("80.00"))
-    assert (a.arrears_at_start, a.recovered, a.recovery_rate) == (Decimal("150.00"), Decimal("150.00"), Decimal("100.00"))
+    assert (a.billed, a.collected_in_period, a.rate_in_period) == (
+        Decimal("250.00"),
+        Decimal("200.00"),
+        Decimal("80.00"),
+    )
+    assert (a.arrears_at_start, a.recovered, a.recovery_rate) == (
+        Decimal("150.00"),
+        Decimal("150.00"),
+        Decimal("100.00"),
+    )
 
 
 def test_a_zone_manager_cannot_take_payments_outside_their_zones(admin, project, billed):
@@ -341,7 +362,6 @@ def test_a_zone_manager_cannot_take_payments_outside_their_zones(admin, project,
     with pytest.raises(PolicyDenied):
         services.payment_record(by=user, account=billed, amount="10.00", method="cash")
     assert not selectors.account_list(viewer=user).filter(pk=billed.pk).exists()
-
 
 
 def test_beat_starts_each_project_run_on_the_company_run_day_once(admin, project):
