@@ -65,3 +65,25 @@ def tiered(quantity: Decimal, base_price: Decimal, tiers: Sequence[tuple[Decimal
         lower, price = threshold, next_price
     total += (quantity - lower) * price
     return fen(total)
+
+
+# A reading whose consumption is more than ABNORMAL_FACTOR times the meter's average over its last
+# AVERAGE_OF consumptions waits for someone to review it before it is billed.
+ABNORMAL_FACTOR = Decimal(3)
+AVERAGE_OF = 6
+QUANTITY_STEP = Decimal("0.0001")
+
+
+def metered(used: Decimal, multiplier: Decimal) -> Decimal:
+    """What a meter's dials moved by, times its multiplier, kept to four places (the column's: a reading
+    and a multiplier carry four places each, and their product eight)."""
+    return (used * multiplier).quantize(QUANTITY_STEP, rounding=ROUND_HALF_UP)
+
+
+def abnormal(consumption: Decimal | None, recent: Sequence[Decimal]) -> bool:
+    """Whether `consumption` is more than ABNORMAL_FACTOR × the average of `recent` (the meter's last
+    consumptions); a baseline, a zero consumption or a meter with no history is never abnormal."""
+    if consumption is None or consumption == 0 or not recent:
+        return False
+    average = sum(recent, Decimal(0)) / len(recent)
+    return average > 0 and consumption > ABNORMAL_FACTOR * average

@@ -22,7 +22,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.db import models
@@ -39,10 +39,9 @@ from wuye.core.policies import require
 from wuye.core.scope import scope_of
 from wuye.imports.registry import Column, Context, ImportKind, Problem, Row, register
 
-from . import policies
+from . import calculation, policies
 from .calculation import month_start
 from .models import MeterReading
-from .services import ABNORMAL_FACTOR, AVERAGE_OF
 
 BULK_SIZE = 1000
 READING_MAX = Decimal("10000000000")  # as services._reading_value
@@ -57,17 +56,7 @@ def meter_consumption(previous: Decimal | None, reading: Decimal, multiplier: De
         return None
     if reading < previous:
         raise ValueError("a reading below the previous one needs a recorded replacement")
-    # Quantities keep four places, the column's (as services._consumption rounds them).
-    return ((reading - previous) * multiplier).quantize(QUANTITY_STEP, rounding=ROUND_HALF_UP)
-
-
-def consumption_abnormal(consumption: Decimal | None, recent: Sequence[Decimal]) -> bool:
-    """Whether a consumption is more than ABNORMAL_FACTOR times the average of the recent ones (the last
-    AVERAGE_OF, latest first); a first consumption, or a zero one, is never abnormal."""
-    if consumption is None or consumption == 0 or not recent:
-        return False
-    average = sum(recent, Decimal(0)) / len(recent)
-    return average > 0 and consumption > ABNORMAL_FACTOR * average
+    return calculation.metered(reading - previous, multiplier)
 
 
 # ------------------------------------------------------------------------------------------ values
@@ -190,7 +179,7 @@ def check_readings(rows: list[Row], context: Context) -> tuple[list[Any], list[P
             check.add("period", _("Give the month as 2026-03."))
         reading = check.decimal("reading", required=True)
         if reading is not None and not (0 <= reading < READING_MAX):
-            check.add("reading", _("A reading is a number from zero up."))
+            check.add("reading", _("A reading is a number, zero or more."))
             reading = None
         elif reading is not None:
             check.validate(MeterReading(reading=reading), {"reading": "reading"})
@@ -239,11 +228,11 @@ def check_readings(rows: list[Row], context: Context) -> tuple[list[Any], list[P
 
 
 def _recent_consumptions(meter_ids: Sequence[Any]) -> dict[Any, list[Decimal]]:
-    """The last AVERAGE_OF consumptions of each meter, latest first. One query."""
+    """The last calculation.AVERAGE_OF consumptions of each meter, latest first. One query."""
     ranked = (
         MeterReading.objects.filter(meter_id__in=list(meter_ids), consumption__isnull=False)
         .annotate(rank=Window(RowNumber(), partition_by=[F("meter_id")], order_by=F("period").desc()))
-        .filter(rank__lte=AVERAGE_OF)
+        .filter(rank__lte=calculation.AVERAGE_OF)
         .order_by("meter_id", "-period")
         .values_list("meter_id", "consumption")
     )
@@ -284,7 +273,7 @@ def write_readings(clean: list[Any], context: Context) -> list[models.Model]:
                 read_on=item.read_on or today,
                 previous=previous,
                 consumption=consumption,
-                flagged=consumption_abnormal(consumption, recent.get(item.meter.pk, [])),
+                flagged=calculation.abnormal(consumption, recent.get(item.meter.pk, [])),
                 entered_by=context.viewer,
             )
         )

@@ -38,9 +38,9 @@ def _valid(field: str, choices: type[models.TextChoices]) -> Q:
 class ChargeCategory(models.TextChoices):
     PROPERTY = "property", _("Property service fee")  # 物业服务费
     PARKING = "parking", _("Parking service fee")  # 车位服务费
-    WATER = "water", _("Water")  # 水费
-    ELECTRICITY = "electricity", _("Electricity")  # 电费
-    GAS = "gas", _("Gas")  # 燃气费
+    WATER = "water", pgettext_lazy("fee", "Water")  # 水费
+    ELECTRICITY = "electricity", pgettext_lazy("fee", "Electricity")  # 电费
+    GAS = "gas", pgettext_lazy("fee", "Gas")  # 燃气费
     SERVICE = "service", _("Special service")  # 特约服务费
     CARD = "card", _("Card fee")  # 卡费
     OTHER = "other", _("Other")  # 其他
@@ -533,7 +533,7 @@ class Refund(models.Model):
 class WriteOffStatus(models.TextChoices):
     REQUESTED = "requested", _("Awaiting approval")
     APPROVED = "approved", _("Approved")
-    REJECTED = "rejected", _("Rejected")
+    REJECTED = "rejected", pgettext_lazy("a request", "Rejected")
 
 
 class WriteOff(models.Model):
@@ -575,7 +575,7 @@ class WriteOff(models.Model):
 
 # ------------------------------------------------------------------------------------------ the ledger
 class EntryKind(models.TextChoices):
-    CHARGE = "charge", _("Charge")  # 应收
+    CHARGE = "charge", pgettext_lazy("ledger entry", "Charge")  # 应收
     CHARGE_REVERSAL = "charge_reversal", _("Charge reversed")  # 冲红/减免
     PAYMENT = "payment", _("Payment")  # 实收
     PREPAYMENT = "prepayment", _("Prepayment")  # 预存

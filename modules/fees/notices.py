@@ -170,7 +170,8 @@ def reminders_send(*, by: Any, accounts: list[Account], as_of: dt.date | None = 
         logger.warning("could not connect to send reminder e-mails", exc_info=True)
     try:
         for found in _overdue(in_scope, as_of):
-            sent, failed = [], []
+            sent: list[str] = []
+            failed: list[str] = []
             for owner in found.owners:
                 if not owner.email or owner.email.casefold() in {done.casefold() for done in sent + failed}:
                     continue  # no address, or one two owners share: one e-mail is enough

@@ -11,7 +11,6 @@ bill an account twice, the unique constraint on (account, period) would refuse i
 from __future__ import annotations
 
 import datetime as dt
-import os
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -19,6 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
@@ -46,9 +46,8 @@ from .models import (
     Tariff,
 )
 
-# Accounts per transaction of a posting. WUYE_FEES_RUN_CHUNK is for tests that stop a worker between two
-# chunks (tests/modules/fees/test_run_resume.py): a worker process cannot be monkeypatched.
-CHUNK = int(os.environ.get("WUYE_FEES_RUN_CHUNK", "5000"))
+# Accounts per transaction of a posting (settings.FEES_RUN_CHUNK, WUYE_FEES_RUN_CHUNK).
+CHUNK = settings.FEES_RUN_CHUNK
 EXCEPTIONS_LISTED = 200  # a preview lists this many of each kind of exception, and counts them all
 
 
@@ -291,9 +290,21 @@ _LINE_COLUMNS = (
     "meter_reading_id",
 )
 _ENTRY_COLUMNS = (
-    "id", "account_id", "line_id", "kind", "amount", "at", "booked_on", "group", "reason", "project_id", "zone_id",
-    "building_id", "charge_item_id", "period",
-)  # fmt: skip
+    "id",
+    "account_id",
+    "line_id",
+    "kind",
+    "amount",
+    "at",
+    "booked_on",
+    "group",
+    "reason",
+    "project_id",
+    "zone_id",
+    "building_id",
+    "charge_item_id",
+    "period",
+)
 
 
 def _copy(table: str, columns: Iterable[str], rows: Iterable[tuple[Any, ...]]) -> None:
@@ -334,10 +345,22 @@ def bills_write(
             )
             entries.append(
                 (
-                    uuid7(), bill.account_id, line_id, EntryKind.CHARGE.value, line.amount, now, issued_on, group, "",
-                    bill.project_id, bill.zone_id, bill.building_id, line.charge_item_id, period,
+                    uuid7(),
+                    bill.account_id,
+                    line_id,
+                    EntryKind.CHARGE.value,
+                    line.amount,
+                    now,
+                    issued_on,
+                    group,
+                    "",
+                    bill.project_id,
+                    bill.zone_id,
+                    bill.building_id,
+                    line.charge_item_id,
+                    period,
                 )
-            )  # fmt: skip
+            )
     _copy(Bill._meta.db_table, _BILL_COLUMNS, bills)
     _copy(BillLine._meta.db_table, _LINE_COLUMNS, lines)
     _copy(LedgerEntry._meta.db_table, _ENTRY_COLUMNS, entries)

@@ -12,7 +12,7 @@ from .models import ChargeBasis, ChargeCategory, ChargeItem, FeeSettings
 
 # The reminder letter's default text (催缴通知书); a company changes it in its fee settings.
 REMINDER_TEXT = gettext_noop(
-    "Dear owner, according to our records the fees listed below are overdue. Please pay them at the "
+    "According to our records the fees listed below are overdue. Please pay them at the "
     "service centre or online at your earliest convenience. If you have already paid, please disregard "
     "this letter. Thank you for your support."
 )

@@ -72,8 +72,13 @@ def _sum(queryset: QuerySet[Any]) -> Any:
     )
 
 
-def _entries_of_account() -> QuerySet[LedgerEntry]:
+def _entries_of_account() -> QuerySet[LedgerEntry, Any]:
     return LedgerEntry.objects.filter(account=OuterRef("pk")).values("account")
+
+
+def _id(value: Any) -> uuid.UUID:
+    """An id from a filter; one that is not a UUID matches nothing (the nil UUID is never a key)."""
+    return as_uuid(value) or uuid.UUID(int=0)
 
 
 def _in_scope(viewer: Any, queryset: QuerySet[Any], *, prefix: str = "") -> QuerySet[Any]:
@@ -154,7 +159,7 @@ def bill_list(
     if account is not None:
         bills = bills.filter(account=account)
     if project:
-        bills = bills.filter(account__project_id=as_uuid(project))
+        bills = bills.filter(account__project_id=_id(project))
     if period:
         bills = bills.filter(period=month_start(period))
     entries = LedgerEntry.objects.filter(line__bill=OuterRef("pk")).values("line__bill")
@@ -264,7 +269,7 @@ def payment_list(
     if account is not None:
         payments = payments.filter(account=account)
     if project:
-        payments = payments.filter(account__project_id=as_uuid(project))
+        payments = payments.filter(account__project_id=_id(project))
     if day:
         payments = payments.filter(booked_on=day)
     return payments.select_related("account", "void", "by").order_by("-received_at", "-id")
@@ -342,7 +347,7 @@ def tariff_list(*, viewer: Any, project: Any = None, on: dt.date | None = None) 
     require(viewer, policies.VIEW_TARIFFS)
     tariffs = scope_of(viewer).filter(Tariff.objects.all(), project="project")
     if project:
-        tariffs = tariffs.filter(project_id=as_uuid(project))
+        tariffs = tariffs.filter(project_id=_id(project))
     if on:
         tariffs = tariffs.filter(valid_from__lte=on).filter(Q(valid_until__isnull=True) | Q(valid_until__gt=on))
     return (
@@ -371,7 +376,9 @@ def readings_sheet(*, viewer: Any, project: Project, period: dt.date) -> list[di
 
     period = month_start(period)
     meters = list(
-        scope.filter(Meter.objects.filter(project=project, archived_at__isnull=True), project="project", zone="unit__zone")
+        scope.filter(
+            Meter.objects.filter(project=project, archived_at__isnull=True), project="project", zone="unit__zone"
+        )
         .select_related("unit__building")
         .order_by("unit__building__sort_order", "unit__building__name", "unit__floor", "unit__number", "kind", "serial")
     )
@@ -416,7 +423,7 @@ def readings_flagged(*, viewer: Any, project: Any = None) -> QuerySet[MeterReadi
         .filter(flagged=True, reviewed_at__isnull=True)
     )
     if project:
-        readings = readings.filter(project_id=as_uuid(project))
+        readings = readings.filter(project_id=_id(project))
     return readings.select_related("meter__unit").order_by("period", "meter__serial")
 
 
@@ -424,7 +431,7 @@ def run_list(*, viewer: Any, project: Any = None) -> QuerySet[BillRun]:
     require(viewer, policies.VIEW)
     runs = scope_of(viewer).filter(BillRun.objects.all(), project="project")
     if project:
-        runs = runs.filter(project_id=as_uuid(project))
+        runs = runs.filter(project_id=_id(project))
     return runs.select_related("project", "created_by").order_by("-period", "project__name")
 
 
@@ -535,12 +542,12 @@ def chase_list(*, viewer: Any, account: Account | None = None, zone: Any = None)
     if account is not None:
         chases = chases.filter(account=account)
     if zone:
-        chases = chases.filter(account__zone_id=as_uuid(zone))
+        chases = chases.filter(account__zone_id=_id(zone))
     return chases.select_related("account", "by").order_by("-at")
 
 
 # ------------------------------------------------------------------------------------------ collection rate
-GROUPS = {
+GROUPS: dict[str, tuple[str, Any]] = {
     "project": ("project_id", Project),
     "zone": ("zone_id", Zone),
     "building": ("building_id", Building),
@@ -618,11 +625,11 @@ def collection_report(
     entries = entries.exclude(charge_item__in=ChargeItem.objects.filter(category=ChargeCategory.DEPOSIT))
     entries = entries.filter(booked_on__lte=as_of)
     if project:
-        entries = entries.filter(project_id=as_uuid(project))
+        entries = entries.filter(project_id=_id(project))
     if zone:
-        entries = entries.filter(zone_id=as_uuid(zone))
+        entries = entries.filter(zone_id=_id(zone))
     if charge_item:
-        entries = entries.filter(charge_item_id=as_uuid(charge_item))
+        entries = entries.filter(charge_item_id=_id(charge_item))
     kind_class = Case(
         When(kind__in=BILLED_KINDS, then=Value("b")),
         When(kind__in=COLLECTED_KINDS, then=Value("c")),
@@ -707,7 +714,7 @@ def receivables_daily(*, viewer: Any, day: dt.date | None = None, project: Any =
     entries = _in_scope(viewer, LedgerEntry.objects.all())
     payments = payment_list(viewer=viewer, project=project, day=day).filter(void__isnull=True)
     if project:
-        entries = entries.filter(project_id=as_uuid(project))
+        entries = entries.filter(project_id=_id(project))
     by_method = list(
         payments.order_by().values("method").annotate(count=Count("id"), total=Sum("amount")).order_by("method")
     )
@@ -744,7 +751,7 @@ def weekly_collection(
         prefix="account__",
     )
     if project:
-        payments = payments.filter(account__project_id=as_uuid(project))
+        payments = payments.filter(account__project_id=_id(project))
     found = {
         (row["week"].date() if isinstance(row["week"], dt.datetime) else row["week"]): (row["total"], row["count"])
         for row in payments.order_by()

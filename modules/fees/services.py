@@ -12,7 +12,7 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -21,7 +21,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from modules.estate.models import Meter, ParkingKind, ParkingSpace, Project, Unit, UnitKind
+from modules.estate.models import Building, Meter, ParkingKind, ParkingSpace, Project, Unit, UnitKind
 from wuye.core.audit import audit_record, snapshot
 from wuye.core.errors import PolicyDenied, ServiceError
 from wuye.core.ids import uuid7
@@ -31,7 +31,7 @@ from wuye.core.progress import progress_set
 from wuye.core.queue import enqueue_on_commit
 from wuye.core.scope import scope_of
 
-from . import policies, runs
+from . import calculation, policies, runs
 from .calculation import fen, month_after, month_start
 from .models import (
     AMOUNT_MAX,
@@ -62,9 +62,6 @@ from .models import (
 )
 
 ZERO = Decimal("0.00")
-# A reading more than this many times the meter's recent average consumption waits for review.
-ABNORMAL_FACTOR = Decimal(3)
-AVERAGE_OF = 6  # the last six consumptions
 
 
 def _validated(instance: Any, exclude: Sequence[str] = ()) -> None:
@@ -98,7 +95,7 @@ def _require_project(by: Any, project_id: uuid.UUID) -> None:
 def _require_meter(by: Any, meter: Meter) -> None:
     """A unit's meter is in its unit's zone (a zone manager reads their zones' meters); a common meter is
     the project's."""
-    zone_id = meter.unit.zone_id if meter.unit_id else None
+    zone_id = meter.unit.zone_id if meter.unit is not None else None
     if not scope_of(by).covers(project_id=meter.project_id, zone_id=zone_id):
         raise PolicyDenied(_("This is outside the projects and zones you work in."))
 
@@ -216,7 +213,7 @@ def tariff_create(
     if tiers and charge_item.basis != ChargeBasis.METER:
         raise ServiceError(_("Only meter charges have tiers."), code="tiers_not_metered", field="tiers")
     if any(Decimal(str(price)) < 0 or Decimal(str(price)) > Decimal("1000000") for _above, price in tiers):
-        raise ServiceError(_("A tier's price is from zero up."), code="tiers_invalid", field="tiers")
+        raise ServiceError(_("A tier's price cannot be negative."), code="tiers_invalid", field="tiers")
     thresholds = [Decimal(str(above)) for above, _price in tiers]
     if len(set(thresholds)) != len(thresholds) or any(t <= 0 for t in thresholds):
         raise ServiceError(
@@ -289,7 +286,7 @@ def accounts_ensure(*, project_id: uuid.UUID) -> int:
     statements (a first bill run of 100,000 units does not wait for 100,000 inserts). Returns how many."""
     account = Account._meta.db_table
     unit = Unit._meta.db_table
-    building = Unit._meta.get_field("building").related_model._meta.db_table  # type: ignore[union-attr]
+    building = Building._meta.db_table
     space = ParkingSpace._meta.db_table
     made = 0
     with connection.cursor() as cursor:
@@ -305,8 +302,10 @@ def accounts_ensure(*, project_id: uuid.UUID) -> int:
         )
         made += cursor.rowcount
         cursor.execute(
-            f"""INSERT INTO {account} (id, created_at, updated_at, project_id, zone_id, building_id, parking_space_id, label)
-                SELECT gen_random_uuid(), now(), now(), s.project_id, s.zone_id, NULL, s.id, left(%s || ' ' || s.number, 80)
+            f"""INSERT INTO {account}
+                    (id, created_at, updated_at, project_id, zone_id, building_id, parking_space_id, label)
+                SELECT gen_random_uuid(), now(), now(), s.project_id, s.zone_id, NULL, s.id,
+                       left(%s || ' ' || s.number, 80)
                 FROM {space} s
                 WHERE s.project_id = %s AND s.archived_at IS NULL
                   AND NOT EXISTS (SELECT 1 FROM {account} a WHERE a.parking_space_id = s.id)
@@ -344,7 +343,7 @@ def _reading_value(value: Any, field_name: str) -> Decimal:
     except (InvalidOperation, ValueError):
         raise ServiceError(_("Give the reading as a number."), code="reading_invalid", field=field_name) from None
     if not number.is_finite() or number < 0 or number >= Decimal("10000000000"):
-        raise ServiceError(_("A reading is a number from zero up."), code="reading_invalid", field=field_name)
+        raise ServiceError(_("A reading is a number, zero or more."), code="reading_invalid", field=field_name)
     return number
 
 
@@ -375,16 +374,15 @@ def _consumption(
         if reading < previous:
             raise ServiceError(
                 _(
-                    "The reading is below the previous one (%(previous)s). If the meter was replaced, record the replacement."
+                    "The reading is below the previous one (%(previous)s). "
+                    "If the meter was replaced, record the replacement."
                 )
                 % {"previous": previous},
                 code="reading_below_previous",
                 field="reading",
             )
         used = reading - previous
-    # Quantities keep four places (the column's): readings and a multiplier read from the database carry
-    # four each, and their product eight, which the model's validation would refuse.
-    return (used * meter.multiplier).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+    return calculation.metered(used, meter.multiplier)
 
 
 def _abnormal(meter: Meter, period: dt.date, consumption: Decimal | None) -> bool:
@@ -393,12 +391,9 @@ def _abnormal(meter: Meter, period: dt.date, consumption: Decimal | None) -> boo
     recent = list(
         MeterReading.objects.filter(meter=meter, period__lt=period, consumption__isnull=False)
         .order_by("-period")
-        .values_list("consumption", flat=True)[:AVERAGE_OF]
+        .values_list("consumption", flat=True)[: calculation.AVERAGE_OF]
     )
-    if not recent:
-        return False
-    average = sum(recent, Decimal(0)) / len(recent)
-    return average > 0 and consumption > ABNORMAL_FACTOR * average
+    return calculation.abnormal(consumption, [value for value in recent if value is not None])
 
 
 @transaction.atomic
@@ -725,9 +720,17 @@ def _entry(
     **links: Any,
 ) -> LedgerEntry:
     entry = LedgerEntry(
-        account=account, kind=kind, amount=amount, group=group, by=by if getattr(by, "pk", None) else None,
-        booked_on=today, project_id=account.project_id, zone_id=account.zone_id, building_id=account.building_id, **links,
-    )  # fmt: skip
+        account=account,
+        kind=kind,
+        amount=amount,
+        group=group,
+        by=by if getattr(by, "pk", None) else None,
+        booked_on=today,
+        project_id=account.project_id,
+        zone_id=account.zone_id,
+        building_id=account.building_id,
+        **links,
+    )
     if isinstance(line, _Open):
         entry.line = line.line
         entry.charge_item_id, entry.period = line.charge_item_id, line.period
@@ -773,7 +776,7 @@ def _allocate(
                 raise ServiceError(_("This bill is already paid."), code="bill_paid", field="allocations")
             if share > open_line.balance:
                 raise ServiceError(
-                    _("%(amount)s is more than the %(balance)s still owed on this bill.")
+                    _("%(amount)s is more than the %(balance)s still owed on this bill line.")
                     % {"amount": share, "balance": open_line.balance},
                     code="over_allocated",
                     field="allocations",
@@ -1100,8 +1103,9 @@ def refund_record(
             .values("line_id")
             .annotate(total=Sum("amount"))
         }
-        line_room = _line_room(account, [original.line_id for original in paid])
+        line_room = _line_room(account, [original.line_id for original in paid if original.line_id])
         for original in paid:
+            assert original.line_id is not None  # entries of lines only (the query)
             room = min(-original.amount - reopened.get(original.line_id, ZERO), line_room[original.line_id])
             share = min(room, left)
             if share <= 0:
@@ -1163,7 +1167,7 @@ def write_off_decide(*, by: Any, write_off: WriteOff, approve: bool) -> WriteOff
     if write_off.status != WriteOffStatus.REQUESTED:
         raise ServiceError(_("This write-off is already decided."), code="already_decided")
     if write_off.requested_by_id == getattr(by, "pk", None):
-        raise PolicyDenied(_("Someone other than who asked approves a write-off."))
+        raise PolicyDenied(_("A write-off is approved by someone other than the person who asked for it."))
     account = _lock(account)
     write_off.status = WriteOffStatus.APPROVED if approve else WriteOffStatus.REJECTED
     write_off.decided_by, write_off.decided_at = by, timezone.now()
@@ -1232,13 +1236,18 @@ def one_off_charge(
             raise ServiceError(_("The price must be more than zero."), code="price_invalid", field="unit_price")
     amount = fen(count * price)
     if amount <= 0:
-        raise ServiceError(_("This comes to nothing."), code="amount_not_positive", field="quantity")
+        raise ServiceError(_("The amount comes to zero."), code="amount_not_positive", field="quantity")
     if amount > AMOUNT_MAX:
         raise ServiceError(_("The amount is too large."), code="amount_too_large", field="quantity")
     bill = Bill.objects.create(
-        account=account, kind=BillKind.ONE_OFF, period=month_start(today), issued_on=today,
-        due_on=runs.due_date(month_start(today), today, fee_settings().due_days), amount=amount, note=(note or "").strip()[:200],
-    )  # fmt: skip
+        account=account,
+        kind=BillKind.ONE_OFF,
+        period=month_start(today),
+        issued_on=today,
+        due_on=runs.due_date(month_start(today), today, fee_settings().due_days),
+        amount=amount,
+        note=(note or "").strip()[:200],
+    )
     line = BillLine.objects.create(
         bill=bill,
         account=account,
@@ -1300,10 +1309,15 @@ def advance_collect(
     # arrears first, which is not what was asked).
     still_owed = {item.line.bill_id for item in _open_lines(account, bills=bills)} if bills else set()
     return payment_record(
-        by=by, account=account, amount=owed + extra, method=method, bills=[b for b in bills if b.pk in still_owed],
-        payer_name=payer_name, reference=reference,
+        by=by,
+        account=account,
+        amount=owed + extra,
+        method=method,
+        bills=[b for b in bills if b.pk in still_owed],
+        payer_name=payer_name,
+        reference=reference,
         note=_("%(months)s months in advance") % {"months": months},
-    )  # fmt: skip
+    )
 
 
 # ------------------------------------------------------------------------------------------ arrears

@@ -67,7 +67,7 @@ PERMISSIONS = {
 
 # The fee pages' own navigation: (section, url name, permission key(s), label).
 SECTIONS: list[tuple[str, str, tuple[str, ...], Any]] = [
-    ("accounts", "fees:account_list", ("view",), gettext_lazy("Accounts")),
+    ("accounts", "fees:account_list", ("view",), gettext_lazy("Household accounts")),
     ("arrears", "fees:arrears", ("collection",), gettext_lazy("Arrears")),
     ("chases", "fees:chases", ("collection",), gettext_lazy("Chase log")),
     ("collection", "fees:collection", ("collection",), gettext_lazy("Collection rate")),
@@ -643,7 +643,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
         return refusal(request, error)
     if params.get("format") == "xlsx":
         table = _table(
-            _("Accounts"),
+            _("Household accounts"),
             [_("Account"), _("Project"), _("Owed"), _("Prepaid"), _("Balance")],
             (_account_row(account) for account in accounts.iterator(chunk_size=2000)),
             text_columns=[0],

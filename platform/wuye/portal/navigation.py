@@ -31,7 +31,7 @@ def register(item: NavItem) -> None:
 def items_for(user: Any, area: str, current_path: str) -> list[dict[str, Any]]:
     if not getattr(user, "is_authenticated", False):
         return []
-    result = []
+    result: list[dict[str, Any]] = []
     for item in sorted(_ITEMS.values(), key=lambda i: (i.order, i.key)):
         if item.area != area or (item.permission and not allowed(user, item.permission)):
             continue

@@ -55,6 +55,11 @@ TENANT_CREATION_FAKES_MIGRATIONS = True
 # statements were these. Safe here because django-tenants forgets the cached path on (savepoint) rollback.
 TENANT_LIMIT_SET_CALLS = True
 
+# Accounts written per transaction when a bill run is posted: a worker that dies loses at most one chunk,
+# and the resumed run carries on from there.
+FEES_RUN_CHUNK = env_int(
+    "WUYE_FEES_RUN_CHUNK", 5000, "Accounts per transaction when a bill run is posted (a resumed run restarts there)."
+)
 SPARE_POOL_SIZE = env_int(
     "WUYE_SPARE_POOL_SIZE", 3, "Spare schemas kept ready so that a new company never waits for migrations."
 )
