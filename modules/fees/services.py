@@ -841,11 +841,13 @@ def payment_record(
         raise ServiceError(_("Choose how the money was paid."), code="method_invalid", field="method")
     _require_account(by, account)
     value = _money(amount)
+    # Looked up under the account's lock: two deliveries of the same provider event wait for each other,
+    # and the second finds what the first recorded.
+    account = _lock(account)
     if external_id:
         existing = Payment.objects.filter(external_id=external_id).first()
         if existing is not None:
             return existing
-    account = _lock(account)
     if bills is not None and allocations:
         raise ServiceError(_("Choose bills or amounts per line, not both."), code="allocation_ambiguous")
     shares = _allocate(account, value, bills=bills, allocations=allocations)
@@ -1023,11 +1025,13 @@ def refund_record(
         raise ServiceError(_("Say why the money is paid back."), code="reason_required", field="reason")
     if method not in PaymentMethod.values:
         raise ServiceError(_("Choose how the money is paid back."), code="method_invalid", field="method")
+    # Looked up under the account's lock: two deliveries of the same provider event wait for each other,
+    # and the second finds what the first recorded.
+    account = _lock(account)
     if external_id:
         existing = Refund.objects.filter(external_id=external_id).first()
         if existing is not None:
             return existing
-    account = _lock(account)
     credit = credit_of(account)
     today, group = timezone.localdate(), uuid7()
     if payment is None:

@@ -278,3 +278,22 @@ def test_receipt_numbers_stay_gapless_under_concurrent_payments(
                 LedgerEntry.objects.filter(account=account).exclude(kind="charge").values_list("amount", flat=True),
                 Decimal(0),
             ) == Decimal("66.00")
+
+
+def test_the_same_provider_payment_delivered_twice_at_once_is_recorded_once(
+    alpha: CompanyFixture, site: fees_support.CommittedSite
+) -> None:
+    """An online payment confirmed twice at the same moment (a webhook and the API's answer, or a delivery
+    repeated): the account's lock serialises them and the second finds the first's payment."""
+    account = site.accounts[0]
+    bill = _one_off(alpha, account, "80.00")
+
+    def confirm() -> Payment:
+        return services.payment_record(
+            by=None, account=account, amount="80.00", method="online", bills=[bill], external_id="pi_twice_at_once"
+        )
+
+    results = _in_threads(alpha, [confirm, confirm])
+    assert all(isinstance(r, Payment) for r in results), results
+    assert results[0].pk == results[1].pk
+    assert _paid_lines(alpha, bill) == Decimal("80.00")
