@@ -1380,3 +1380,23 @@ class MyBillDetailApi(APIView):
     def get(self, request: Request, bill_id: str) -> Response:
         user = acting_user(request)
         return Response(_bill_with_lines(selectors.bill_get(viewer=user, bill_id=bill_id, owner_user=user)))
+
+
+class DepositReturnInput(serializers.Serializer):
+    method = serializers.ChoiceField(choices=PaymentMethod.choices)
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    amount = _money(required=False, allow_null=True, default=None, help_text="Less deductions; all when not given")
+
+
+class LineDepositReturnApi(APIView):
+    @extend_schema(
+        request=DepositReturnInput,
+        responses={201: RefundOutput},
+        summary="Return a refundable deposit (退押金), in full or less deductions",
+        tags=TAGS,
+    )
+    def post(self, request: Request, line_id: str) -> Response:
+        viewer = acting_user(request)
+        line = selectors.line_get(viewer=viewer, line_id=line_id)
+        refund = services.deposit_return(by=viewer, line=line, **_input(DepositReturnInput, request.data))
+        return Response(RefundOutput(refund).data, status=status.HTTP_201_CREATED)

@@ -32,6 +32,7 @@ urlpatterns = [
     path("bills/", api.BillListApi.as_view(), name="api-fees-bills"),
     path("bills/<uuid:bill_id>/", api.BillDetailApi.as_view(), name="api-fees-bill"),
     path("lines/<uuid:line_id>/reverse/", api.LineReverseApi.as_view(), name="api-fees-line-reverse"),
+    path("lines/<uuid:line_id>/return-deposit/", api.LineDepositReturnApi.as_view(), name="api-fees-line-deposit"),
     path("lines/<uuid:line_id>/write-offs/", api.LineWriteOffApi.as_view(), name="api-fees-line-write-offs"),
     path("write-offs/", api.WriteOffListApi.as_view(), name="api-fees-write-offs"),
     path("write-offs/<uuid:write_off_id>/decide/", api.WriteOffDecideApi.as_view(), name="api-fees-write-off-decide"),

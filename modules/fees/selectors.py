@@ -15,6 +15,7 @@ from django.db.models import (
     Case,
     Count,
     DecimalField,
+    Exists,
     F,
     OuterRef,
     Q,
@@ -467,6 +468,24 @@ def write_off_get(*, viewer: Any, write_off_id: Any) -> WriteOff:
     if found is None:
         raise NotFound(_("No such write-off."))
     return found
+
+
+def deposits_held(*, viewer: Any, project: Any = None) -> QuerySet[BillLine]:
+    """Refundable deposits (押金) paid in full and not yet returned, held apart from income, each with `held`
+    (what was paid). A return reverses the deposit's charge by what is paid back, whatever is kept as a
+    deduction stays charged: a deposit with a reversal is settled."""
+    require(viewer, policies.VIEW)
+    lines = BillLine.objects.filter(bill__in=bill_list(viewer=viewer), charge_item__category=ChargeCategory.DEPOSIT)
+    if project:
+        lines = lines.filter(bill__account__project_id=_id(project))
+    line_entries = LedgerEntry.objects.filter(line=OuterRef("pk")).values("line")
+    return (
+        lines.annotate(balance=_sum(line_entries), held=_sum(line_entries.filter(kind__in=BILLED_KINDS)))
+        .filter(balance=0, held__gt=0)
+        .exclude(Exists(LedgerEntry.objects.filter(line=OuterRef("pk"), kind=EntryKind.CHARGE_REVERSAL)))
+        .select_related("bill__account", "charge_item")
+        .order_by("bill__account__label", "bill__issued_on")
+    )
 
 
 # ------------------------------------------------------------------------------------------ arrears

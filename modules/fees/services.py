@@ -42,6 +42,7 @@ from .models import (
     BillLine,
     BillRun,
     ChargeBasis,
+    ChargeCategory,
     ChargeItem,
     ChaseChannel,
     ChaseRecord,
@@ -1139,6 +1140,34 @@ def refund_record(
             )
     _entries_save(entries)
     return refund
+
+
+@transaction.atomic
+def deposit_return(*, by: Any, line: BillLine, method: str, reason: str, amount: Any = None) -> Refund:
+    """Return a refundable deposit (退押金), in full or less deductions (the part kept stays charged): the
+    deposit's charge is reversed by what is returned, which moves that much of what was paid to the
+    account's prepayment, and it is paid back from there. Only a deposit paid in full is returned."""
+    require(by, policies.REFUND)
+    line = BillLine.objects.select_related("bill__account", "charge_item").get(pk=line.pk)
+    if line.charge_item.category != ChargeCategory.DEPOSIT:
+        raise ServiceError(_("This is not a deposit."), code="not_a_deposit", field="line")
+    _require_account(by, line.bill.account)
+    _lock(line.bill.account)
+    entries = LedgerEntry.objects.filter(line=line)
+    if entries.filter(kind=EntryKind.CHARGE_REVERSAL).exists():
+        raise ServiceError(_("This deposit is already returned."), code="deposit_returned", field="line")
+    if entries.aggregate(t=Sum("amount"))["t"] != ZERO:
+        raise ServiceError(_("Only a deposit paid in full is returned."), code="deposit_unpaid", field="line")
+    held = entries.filter(kind__in=[EntryKind.CHARGE, EntryKind.CHARGE_REVERSAL]).aggregate(t=Sum("amount"))["t"]
+    value = held if amount is None else _money(amount)
+    if not held or value > held:
+        raise ServiceError(
+            _("At most %(held)s of this deposit is held.") % {"held": held or ZERO},
+            code="refund_too_much",
+            field="amount",
+        )
+    charge_reverse(by=by, line=line, reason=reason, amount=value)
+    return refund_record(by=by, account=line.bill.account, amount=value, method=method, reason=reason)
 
 
 @transaction.atomic

@@ -3,9 +3,8 @@ rates are worked out in grouped queries, not per row."""
 
 from __future__ import annotations
 
-import re
-
 import datetime as dt
+import re
 from typing import Any
 
 from django.conf import settings

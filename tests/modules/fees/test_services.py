@@ -383,3 +383,28 @@ def test_beat_starts_each_project_run_on_the_company_run_day_once(admin, project
 def test_no_automatic_runs_unless_the_company_turns_them_on(admin, project):
     with time_machine.travel(dt.datetime(2026, 3, 20, 9, tzinfo=dt.UTC), tick=False):
         assert services.runs_due() == []
+
+
+def test_a_deposit_is_held_apart_and_returned_less_deductions(admin, project, billed):
+    fees_support.tariff(admin, project, "renovation-deposit", "2000.00")
+    deposit = services.one_off_charge(by=admin, account=billed, charge_item=fees_support.item("renovation-deposit"))
+    line = deposit.lines.get()
+    with pytest.raises(ServiceError) as unpaid:
+        services.deposit_return(by=admin, line=line, method="cash", reason="装修完工")
+    assert unpaid.value.code == "deposit_unpaid"
+    services.payment_record(by=admin, account=billed, amount="2000.00", method="cash", bills=[deposit])
+    assert [(held.pk, held.held) for held in selectors.deposits_held(viewer=admin)] == [(line.pk, Decimal("2000.00"))]
+    # Deposits are not income: the collection report of the month does not count them.
+    report = selectors.collection_report(viewer=admin, period_from=dt.date.today(), period_to=dt.date.today())
+    assert report.totals[0].billed == Decimal("0")
+    with pytest.raises(ServiceError) as too_much:
+        services.deposit_return(by=admin, line=line, method="cash", reason="x", amount="2000.01")
+    assert too_much.value.code == "refund_too_much"
+    # 300.00 kept for a damaged lift car panel; 1,700.00 paid back.
+    refund = services.deposit_return(
+        by=admin, line=line, method="bank_transfer", reason="扣除电梯轿厢损坏", amount="1700.00"
+    )
+    assert refund.amount == Decimal("1700.00")
+    assert list(selectors.deposits_held(viewer=admin)) == []
+    account = selectors.account_get(viewer=admin, account_id=billed.pk)
+    assert (account.owed, account.credit) == (Decimal("500.00"), Decimal("0.00"))  # March and April untouched
