@@ -23,5 +23,5 @@ def progress_get(batch_id: uuid.UUID | str) -> dict[str, Any] | None:
     return progress.progress_get(TOPIC, batch_id)
 
 
-def Reporter(batch_id: uuid.UUID, total: int, status: str) -> progress.Reporter:  # noqa: N802  (kept the class's name)
+def reporter_for(batch_id: uuid.UUID, total: int, status: str) -> progress.Reporter:
     return progress.Reporter(TOPIC, batch_id, total, status)

@@ -33,7 +33,7 @@ from wuye.core.queue import enqueue_on_commit
 
 from . import policies, registry, spreadsheets
 from .models import PENDING, ImportBatch, ImportStatus
-from .progress import Reporter, progress_set
+from .progress import progress_set, reporter_for
 from .registry import Context, Problem, Row
 from .selectors import undo_refusal
 
@@ -258,7 +258,7 @@ def _write(batch: ImportBatch) -> None:
         batch.finished_at = timezone.now()
         batch.save()
         return
-    reporter = Reporter(batch.pk, total, ImportStatus.RUNNING)
+    reporter = reporter_for(batch.pk, total, ImportStatus.RUNNING)
     reporter(0)
     created = kind.write(clean, Context(viewer=viewer, batch_id=batch.pk, progress=reporter))
     audit_entries_new(_audit_entries(viewer, batch.pk, created, AuditAction.IMPORTED))
