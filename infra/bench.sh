@@ -10,4 +10,5 @@ status=0
 .venv/bin/wuye services -- .venv/bin/python infra/bench/provisioning.py "$@" || status=1
 .venv/bin/wuye services -- .venv/bin/python infra/bench/imports.py || status=1
 .venv/bin/wuye services -- .venv/bin/python infra/bench/unit_list.py || status=1
+.venv/bin/wuye services -- .venv/bin/python infra/bench/fees.py || status=1
 exit "$status"

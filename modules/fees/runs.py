@@ -11,6 +11,7 @@ bill an account twice, the unique constraint on (account, period) would refuse i
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -174,11 +175,15 @@ def plan_make(
         )
         for unit_id, starts_on, ends_on in owned.values_list("unit_id", "starts_on", "ends_on"):
             spans[unit_id].append((starts_on, ends_on))
-        units = Unit.objects.filter(project_id=project_id, archived_at__isnull=True, pk__in=list(by_unit)).values_list(
+        unit_rows = Unit.objects.filter(project_id=project_id, archived_at__isnull=True)
+        if account_ids is not None:  # a few accounts: name their units (a whole project reads them all)
+            unit_rows = unit_rows.filter(pk__in=list(by_unit))
+        for unit_id, kind, area, zone_id, building_id in unit_rows.values_list(
             "id", "kind", "floor_area", "zone_id", "building_id"
-        )
-        for unit_id, kind, area, zone_id, building_id in units:
-            account = by_unit[unit_id]
+        ):
+            account = by_unit.get(unit_id)
+            if account is None:
+                continue
             days = calculation.covered_days(period, spans.get(unit_id, ()))
             if days == 0:
                 plan.exception_add("no_owner", account[1])
@@ -209,13 +214,16 @@ def plan_make(
         spaces = ParkingSpace.objects.filter(
             project_id=project_id,
             archived_at__isnull=True,
-            pk__in=list(by_space),
             status__in=[ParkingStatus.SOLD, ParkingStatus.RENTED],
-        ).values_list("id", "kind", "zone_id")
-        for space_id, kind, zone_id in spaces:
-            account = by_space[space_id]
+        )
+        if account_ids is not None:
+            spaces = spaces.filter(pk__in=list(by_space))
+        for space_id, space_kind, zone_id in spaces.values_list("id", "kind", "zone_id"):
+            account = by_space.get(space_id)
+            if account is None:
+                continue
             for item in space_items:
-                tariff = _price(tariffs, item.pk, kind)
+                tariff = _price(tariffs, item.pk, space_kind)
                 if tariff is None or tariff.unit_price <= 0:
                     continue
                 draft(account, zone_id, None).lines.append(
@@ -272,7 +280,10 @@ def plan_make(
         )
     )
     plan.already_billed = len(already & set(drafts))
-    plan.bills = [bill for key, bill in sorted(drafts.items()) if bill.lines and key not in already]
+    # Sorted by the ids' integers: comparing UUID objects costs a Python call per comparison.
+    plan.bills = [
+        bill for key, bill in sorted(drafts.items(), key=lambda item: item[0].int) if bill.lines and key not in already
+    ]
     return plan
 
 
@@ -386,21 +397,40 @@ def run_write(
     billed: list[uuid.UUID] = []
     total = len(plan.bills)
     done = 0
-    for part in _chunks(plan.bills, chunk):
-        with transaction.atomic():
-            BillRun.objects.select_for_update().get(pk=run.pk)
-            already = set(
-                Bill.objects.filter(
-                    kind=BillKind.PERIODIC, period=run.period, account_id__in=[bill.account_id for bill in part]
-                ).values_list("account_id", flat=True)
-            )
-            fresh = [bill for bill in part if bill.account_id not in already]
-            bills_write(fresh, run_id=run.pk, period=run.period, issued_on=issued_on, due_on=due_on)
-            billed.extend(bill.account_id for bill in fresh)
-        done += len(part)
-        if progress is not None:
-            progress(done, total)
+    # The plan holds a few objects per account; the collector would walk them again and again while
+    # posting (a third of the time with 100,000 accounts) and can free nothing until the run ends.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for part in _chunks(plan.bills, chunk):
+            with transaction.atomic():
+                BillRun.objects.select_for_update().get(pk=run.pk)
+                already = _already_billed([bill.account_id for bill in part], run.period)
+                fresh = [bill for bill in part if bill.account_id not in already]
+                bills_write(fresh, run_id=run.pk, period=run.period, issued_on=issued_on, due_on=due_on)
+                billed.extend(bill.account_id for bill in fresh)
+            done += len(part)
+            if progress is not None:
+                progress(done, total)
+    finally:
+        if collecting:
+            gc.enable()
     return billed
+
+
+def _already_billed(account_ids: list[uuid.UUID], period: dt.date) -> set[uuid.UUID]:
+    """Which of these accounts have the period's monthly bill: one index probe per account, whatever the
+    table's statistics say (a month's new bills are not in them yet, and the planner would scan)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT b.account_id FROM unnest(%s::uuid[]) AS a(id)
+                CROSS JOIN LATERAL (
+                    SELECT account_id FROM {Bill._meta.db_table}
+                    WHERE account_id = a.id AND period = %s AND kind = %s OFFSET 0
+                ) b""",  # noqa: S608  (the table name is the model's; values are bound)
+            [account_ids, period, BillKind.PERIODIC.value],
+        )
+        return {row[0] for row in cursor.fetchall()}
 
 
 def run_totals(run: BillRun) -> tuple[int, Decimal]:
