@@ -293,6 +293,8 @@ def accounts_ensure(*, project_id: uuid.UUID) -> int:
     with transaction.atomic(), connection.cursor() as cursor:
         # With stale statistics (a project whose units were just imported) the planner probes the accounts
         # table once per unit in a nested loop: minutes for 100,000 units, against seconds with a hash join.
+        # SET LOCAL lasts to the end of the outermost transaction: set back below, so that it only
+        # touches these two statements.
         cursor.execute("SET LOCAL enable_nestloop = off")
         cursor.execute(
             f"""INSERT INTO {account} (id, created_at, updated_at, project_id, zone_id, building_id, unit_id, label)
@@ -317,6 +319,7 @@ def accounts_ensure(*, project_id: uuid.UUID) -> int:
             [_("Parking"), project_id],
         )
         made += cursor.rowcount
+        cursor.execute("SET LOCAL enable_nestloop TO DEFAULT")
     return made
 
 

@@ -408,3 +408,15 @@ def test_a_deposit_is_held_apart_and_returned_less_deductions(admin, project, bi
     assert list(selectors.deposits_held(viewer=admin)) == []
     account = selectors.account_get(viewer=admin, account_id=billed.pk)
     assert (account.owed, account.credit) == (Decimal("500.00"), Decimal("0.00"))  # March and April untouched
+
+
+def test_making_accounts_leaves_the_planner_as_it_was(admin, project):
+    """accounts_ensure turns nested loops off for its two statements only: inside a caller's transaction
+    (a payment, a test) every later query would otherwise plan without them (a test went 11 s -> 6 min)."""
+    from django.db import connection
+
+    fees_support.owned_unit(admin, project=project)
+    assert services.accounts_ensure(project_id=project.pk) == 1
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW enable_nestloop")
+        assert cursor.fetchone()[0] == "on"
