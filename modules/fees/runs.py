@@ -43,7 +43,6 @@ from .models import (
     EntryKind,
     LedgerEntry,
     MeterReading,
-    RunStatus,
     Tariff,
 )
 
@@ -436,7 +435,3 @@ def _already_billed(account_ids: list[uuid.UUID], period: dt.date) -> set[uuid.U
 def run_totals(run: BillRun) -> tuple[int, Decimal]:
     totals = Bill.objects.filter(run=run).aggregate(count=Count("id"), total=Sum("amount"))
     return totals["count"] or 0, totals["total"] or Decimal(0)
-
-
-def status_is_final(run: BillRun) -> bool:
-    return run.status == RunStatus.POSTED

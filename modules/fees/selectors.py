@@ -122,11 +122,6 @@ def account_get(*, viewer: Any, account_id: Any) -> Account:
     return found
 
 
-def account_of_unit(*, viewer: Any, unit_id: Any) -> Account | None:
-    key = as_uuid(unit_id)
-    return account_list(viewer=viewer).filter(unit_id=key).first() if key else None
-
-
 def bill_lines_with_balance(bills: QuerySet[Bill] | Iterable[Bill]) -> QuerySet[BillLine]:
     line_entries = LedgerEntry.objects.filter(line=OuterRef("pk")).values("line")
     return (
