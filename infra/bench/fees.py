@@ -65,6 +65,7 @@ import random
 import signal
 import statistics
 import sys
+import threading
 import time
 import traceback
 import uuid
@@ -186,10 +187,14 @@ def estate(admin: Any, units: int, spaces: int) -> Any:
 # ------------------------------------------------------------------------------------------ instruments
 class Timeline:
     """Timers around the steps of a run's posting, installed on the modules' own names (run_write and
-    run_execute look them up at each call). Each wrapper costs a few microseconds, ~25 calls a run."""
+    run_execute look them up at each call). Each wrapper costs a few microseconds, ~100 calls a run.
+
+    Chunks are written by several sessions at once (runs.WRITERS threads), so the steps inside the chunks
+    are summed over the writers (they overlap in time); `write` is the wall clock from the end of the plan
+    to the last chunk's progress report."""
 
     def __init__(self) -> None:
-        self.events: list[tuple[str, float, float, Any]] = []  # (name, start, end, detail)
+        self.events: list[tuple[str, float, float, int, Any]] = []  # (name, start, end, thread, detail)
 
     @contextlib.contextmanager
     def installed(self) -> Iterator[None]:
@@ -205,16 +210,19 @@ class Timeline:
                 try:
                     return real(*args, **kwargs)
                 finally:
-                    self.events.append((name, started, time.perf_counter(), detail(*args, **kwargs)))
+                    ended = time.perf_counter()
+                    self.events.append((name, started, ended, threading.get_ident(), detail(*args, **kwargs)))
 
             patches.append((module, name, real))
             setattr(module, name, timed)
 
         wrap(services, "accounts_ensure")
         wrap(runs, "plan_make")
+        # A writer thread's session is closed after its chunk: its CPU time is read at the chunk's end.
+        wrap(runs, "_chunk_write", lambda *a, **k: _writer_cpu())
         wrap(runs, "bills_write", lambda drafts, **_: len(drafts))
         wrap(runs, "_copy", lambda table, *_: table)
-        wrap(services, "progress_set")  # run_execute's per-chunk report, called after each chunk commits
+        wrap(services, "progress_set")  # run_execute's per-chunk report, after each chunk in order
         wrap(runs, "run_totals")
         try:
             yield
@@ -227,47 +235,38 @@ class Timeline:
 
     def split(self, started: float, ended: float) -> dict[str, float]:
         """Seconds per step of one run_execute call that ran from `started` to `ended`."""
-        parts = dict.fromkeys(
-            (
-                "accounts",
-                "start",
-                "plan",
-                "lock_check",
-                "build",
-                "copy_bill",
-                "copy_line",
-                "copy_entry",
-                "commit",
-                "finish",
-            ),
-            0.0,
-        )
-        mark = started
-        chunk_end = None
-        for name, begin, end, detail in self.events:
+        keys = ("accounts", "start", "plan", "lock_check", "build", "copy_bill", "copy_line", "copy_entry", "commit")
+        parts = dict.fromkeys(keys, 0.0)
+        tables = {"fees_bill": "copy_bill", "fees_billline": "copy_line", "fees_ledgerentry": "copy_entry"}
+        planned = started
+        totals_at = next((begin for name, begin, *_ in self.events if name == "run_totals"), ended)
+        last_report = None
+        parts["cpu_writers"] = 0.0
+        for name, begin, end, thread, detail in self.events:
             if name == "accounts_ensure":
                 parts["accounts"] += end - begin
             elif name == "plan_make":
                 parts["start"] += begin - started - parts["accounts"]  # the run row, the fee settings
                 parts["plan"] += end - begin
-                mark = end
-            elif name == "bills_write":
-                parts["lock_check"] += begin - mark
-                parts["build"] += end - begin  # the COPYs are taken out below
-                chunk_end = end
-            elif name == "_copy":
-                key = {"fees_bill": "copy_bill", "fees_billline": "copy_line", "fees_ledgerentry": "copy_entry"}
-                parts[key[detail]] += end - begin
-                parts["build"] -= end - begin
-            elif name == "progress_set" and chunk_end is not None:
-                parts["commit"] += begin - chunk_end  # the atomic block's exit: COMMIT, deferred FK checks
-                mark, chunk_end = end, None
+                planned = end
+            elif name == "_chunk_write":
+                # In this thread, within this chunk: the lock and check before the rows, the commit after.
+                inner = [e for e in self.events if e[3] == thread and begin <= e[1] and e[2] <= end]
+                rows = next(e for e in inner if e[0] == "bills_write")
+                parts["lock_check"] += rows[1] - begin
+                parts["commit"] += end - rows[2]
+                parts["build"] += rows[2] - rows[1]
+                for copy in (e for e in inner if e[0] == "_copy"):
+                    parts[tables[copy[4]]] += copy[2] - copy[1]
+                    parts["build"] -= copy[2] - copy[1]  # building the rows is what is left of bills_write
+                parts["cpu_writers"] += detail or 0.0
+            elif name == "progress_set" and end <= totals_at:
+                last_report = end
+        mark = last_report if last_report is not None else planned
+        parts["write"] = mark - planned
         parts["finish"] = ended - mark
-        parts["write"] = sum(
-            parts[k] for k in ("lock_check", "build", "copy_bill", "copy_line", "copy_entry", "commit")
-        )
         parts["total"] = ended - started
-        parts["chunks"] = sum(1 for name, *_ in self.events if name == "bills_write")
+        parts["chunks"] = sum(1 for name, *_ in self.events if name == "_chunk_write")
         return parts
 
 
@@ -308,7 +307,16 @@ def post(admin: Any, project: Any, period: dt.date, timeline: Timeline) -> tuple
         server = backend_cpu() - server
     if done is None or done.status != RunStatus.POSTED:
         raise RuntimeError(f"run {period:%Y-%m} ended {getattr(done, 'status', None)}: {getattr(done, 'error', '')}")
-    return done, {**timeline.split(started, ended), "cpu_client": cpu, "cpu_server": server}
+    parts = timeline.split(started, ended)
+    return done, {**parts, "cpu_client": cpu, "cpu_server": server + parts.pop("cpu_writers")}
+
+
+def _writer_cpu() -> float | None:
+    """CPU seconds of this thread's database session, when it is a writer thread's own (the main thread's
+    session is measured around the whole run)."""
+    if threading.current_thread() is threading.main_thread():
+        return None
+    return backend_cpu()
 
 
 def backend_cpu() -> float:
@@ -470,7 +478,7 @@ def report_explain(admin: Any, first: dt.date, last: dt.date) -> str:
     statements: list[str] = []
 
     def keep(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        if "fees_ledgerentry" in sql and "GROUP BY" in sql:
+        if ("fees_collectionsum" in sql or "fees_ledgerentry" in sql) and "GROUP BY" in sql:
             statements.append(connection.ops.compose_sql(sql, params) if params else sql)  # type: ignore[attr-defined]
         return execute(sql, params, many, context)
 
@@ -564,7 +572,8 @@ def main(argv: list[str] | None = None) -> int:
                         f"    {period:%Y-%m}: {run.bill_count:,} bills in {parts['total']:.2f} s = accounts "
                         f"{parts['accounts']:.2f} + start {parts['start']:.2f} + plan {parts['plan']:.2f} + write "
                         f"{parts['write']:.2f} "
-                        f"({parts['chunks']} chunks: lock+check {parts['lock_check']:.2f}, build "
+                        f"({parts['chunks']} chunks, summed over the writers: lock+check {parts['lock_check']:.2f}, "
+                        f"build "
                         f"{parts['build']:.2f}, COPY bill {parts['copy_bill']:.2f} line {parts['copy_line']:.2f} "
                         f"entry {parts['copy_entry']:.2f}, commit {parts['commit']:.2f}) + finish {parts['finish']:.2f}"
                         f"\n             CPU: this process {parts['cpu_client']:.2f} s, database server "
@@ -593,7 +602,21 @@ def main(argv: list[str] | None = None) -> int:
             print(f"    {made['payments']:,} payments, {made['entries']:,} entries in {took:.1f} s", flush=True)
             started = time.perf_counter()
             with connection.cursor() as cursor:
-                for table in ("fees_ledgerentry", "fees_bill", "fees_billline", "fees_payment", "fees_account"):
+                cursor.execute("SELECT count(*) FROM fees_collectionsum")
+                unfolded = cursor.fetchone()[0]
+            folded = services.collection_sums_compact()  # what beat does every ten minutes
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM fees_collectionsum")
+                sums_total = cursor.fetchone()[0]
+            print(
+                f"    report sums: {unfolded:,} rows folded into {sums_total:,} ({folded:,} groups) in "
+                f"{time.perf_counter() - started:.1f} s (beat's collection_sums_compact)",
+                flush=True,
+            )
+            started = time.perf_counter()
+            with connection.cursor() as cursor:
+                tables = ("fees_ledgerentry", "fees_bill", "fees_billline", "fees_payment", "fees_account")
+                for table in (*tables, "fees_collectionsum"):
                     cursor.execute(f"VACUUM (ANALYZE) {table}")
                 cursor.execute("SELECT count(*) FROM fees_ledgerentry")
                 entries_total = cursor.fetchone()[0]
@@ -653,7 +676,7 @@ def main(argv: list[str] | None = None) -> int:
             "write": "  write (chunks: lock, check, build, COPY, commit)",
             "finish": "  finish (totals, run row, progress)",
             "cpu_client": "  CPU time of this process",
-            "cpu_server": "  CPU time of the database session",
+            "cpu_server": "  CPU time of the database sessions",
             "bare": "plain COPY, bare tables",
             "bare_cpu": "  CPU time of the database session",
             "indexed": "plain COPY, indexed tables (info)",

@@ -349,7 +349,8 @@ class Bill(models.Model):
     card, a deposit). Its lines say what for. Append-only; `amount` is the sum of its lines as issued."""
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="bills")
+    # Indexed by fees_bill_account (account, period).
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="bills", db_index=False)
     kind = models.CharField(_("kind"), max_length=8, choices=BillKind.choices, default=BillKind.PERIODIC)
     period = models.DateField(_("period"))
     run = models.ForeignKey(BillRun, on_delete=models.PROTECT, null=True, blank=True, related_name="bills")
@@ -387,16 +388,23 @@ class BillLine(models.Model):
     """One charge on a bill: item, quantity × unit price = amount, rounded half-up to the fen once."""
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
-    bill = models.ForeignKey(Bill, on_delete=models.PROTECT, related_name="lines")
     # The bill's account, copied so that the database can hold every entry of the line to that account.
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
-    charge_item = models.ForeignKey(ChargeItem, on_delete=models.PROTECT, related_name="+")
+    # Both are checked by one key, (bill, account) -> the bill's (id, account) (migration 0002), and the
+    # bill's account by the bill's own: a key per column would check the same thing again, per row of a
+    # bill run (see infra/bench/README.md, "Fees").
+    bill = models.ForeignKey(Bill, on_delete=models.PROTECT, related_name="lines", db_constraint=False)
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )
+    # Not indexed: items are archived, never deleted; reports read the ledger's copy.
+    charge_item = models.ForeignKey(ChargeItem, on_delete=models.PROTECT, related_name="+", db_index=False)
     description = models.CharField(_("description"), max_length=200, blank=True)
     quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=4)
     unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=4)
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
-    meter_reading = models.OneToOneField(
-        MeterReading, on_delete=models.PROTECT, null=True, blank=True, related_name="bill_line"
+    # A reading is billed once: a partial unique index, so the lines without one (most) cost it nothing.
+    meter_reading = models.ForeignKey(
+        MeterReading, on_delete=models.PROTECT, null=True, blank=True, related_name="bill_line", db_index=False
     )
 
     class Meta:
@@ -411,6 +419,9 @@ class BillLine(models.Model):
             models.CheckConstraint(condition=Q(amount__gt=0, amount__lte=AMOUNT_MAX), name="fees_line_amount_range"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="fees_line_quantity_positive"),
             models.UniqueConstraint(fields=["id", "account"], name="fees_line_id_account"),
+            models.UniqueConstraint(
+                fields=["meter_reading"], condition=Q(meter_reading__isnull=False), name="fees_line_reading_once"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -598,24 +609,58 @@ class LedgerEntry(models.Model):
     `group`. `reverses` links a reversal to what it reverses (once: unique)."""
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
-    line = models.ForeignKey(BillLine, on_delete=models.PROTECT, null=True, blank=True, related_name="entries")
+    # Account, line and project are checked together by the keys (line, account) -> the line's and
+    # (account, project) -> the account's (migration 0002); one key per column would check each again, per
+    # row of a bill run. Indexed by fees_entry_account_line and fees_entry_line.
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="entries", db_constraint=False, db_index=False
+    )
+    line = models.ForeignKey(
+        BillLine,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="entries",
+        db_constraint=False,
+        db_index=False,
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=EntryKind.choices)
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
     at = models.DateTimeField(_("when"), default=timezone.now)
     booked_on = models.DateField(_("booked on"))
     group = models.UUIDField(default=uuid7)
-    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="entries")
-    refund = models.ForeignKey(Refund, on_delete=models.PROTECT, null=True, blank=True, related_name="entries")
-    write_off = models.ForeignKey(WriteOff, on_delete=models.PROTECT, null=True, blank=True, related_name="entries")
-    reverses = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by")
+    # The links below are empty on most entries (every charge): partial indexes (Meta) keep those out.
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="entries", db_index=False
+    )
+    refund = models.ForeignKey(
+        Refund, on_delete=models.PROTECT, null=True, blank=True, related_name="entries", db_index=False
+    )
+    write_off = models.ForeignKey(
+        WriteOff, on_delete=models.PROTECT, null=True, blank=True, related_name="entries", db_index=False
+    )
+    reverses = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by", db_index=False
+    )
     reason = models.CharField(_("reason"), max_length=200, blank=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    # Copied from the line and the account for reports that need no join (the ledger never changes).
-    project = models.ForeignKey("estate.Project", on_delete=models.PROTECT, related_name="+")
-    zone = models.ForeignKey("estate.Zone", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    building = models.ForeignKey("estate.Building", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    charge_item = models.ForeignKey(ChargeItem, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    # Copied from the line and the account for reports that need no join (the ledger never changes). Not
+    # indexed one by one: the report index holds them, and projects, zones, buildings and items are
+    # archived, not deleted.
+    project = models.ForeignKey(
+        "estate.Project", on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )
+    zone = models.ForeignKey(
+        "estate.Zone", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    building = models.ForeignKey(
+        "estate.Building", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    charge_item = models.ForeignKey(
+        ChargeItem, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
     period = models.DateField(null=True, blank=True)
 
     class Meta:
@@ -645,10 +690,17 @@ class LedgerEntry(models.Model):
                 condition=Q(line__isnull=True) | Q(charge_item__isnull=False, period__isnull=False),
                 name="fees_entry_line_dimensions",
             ),
+            models.UniqueConstraint(
+                fields=["reverses"], condition=Q(reverses__isnull=False), name="fees_entry_reversed_once"
+            ),
         ]
         indexes = [
             models.Index(fields=["account", "line"], name="fees_entry_account_line"),
             models.Index(fields=["line"], name="fees_entry_line"),
+            *[
+                models.Index(fields=[link], name=f"fees_entry_{link}", condition=Q(**{f"{link}__isnull": False}))
+                for link in ("payment", "refund", "write_off", "by")
+            ],
             # The collection-rate report reads only these columns.
             models.Index(
                 fields=["period", "project", "kind"],
@@ -660,6 +712,47 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount}"
+
+
+class CollectionSum(models.Model):
+    """The ledger's line entries summed by what the collection-rate report groups on (收缴汇总): project,
+    zone, building, item, period billed, kind and month booked. Derived, never entered: a trigger on the
+    ledger (migration 0004) adds one row per group of each INSERT statement, so writers never wait on
+    each other for it; `services.collection_sums_compact` (beat, every few minutes) folds a group's rows
+    into one. The report reads these few thousand rows instead of millions of entries, and is the same
+    whether they are folded or not."""
+
+    id = models.BigAutoField(primary_key=True)
+    # Copies, like the ledger's; no keys to check and nothing to protect (it can be rebuilt from the ledger).
+    project = models.ForeignKey(
+        "estate.Project", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
+    )
+    zone = models.ForeignKey(
+        "estate.Zone", on_delete=models.DO_NOTHING, null=True, related_name="+", db_constraint=False, db_index=False
+    )
+    building = models.ForeignKey(
+        "estate.Building",
+        on_delete=models.DO_NOTHING,
+        null=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    charge_item = models.ForeignKey(
+        ChargeItem, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
+    )
+    period = models.DateField()
+    kind = models.CharField(max_length=16, choices=EntryKind.choices)
+    booked_month = models.DateField()
+    amount = models.DecimalField(max_digits=16, decimal_places=2)
+    # The last day booked in the month: a report "as of" a day inside it can tell whether all of it counts.
+    last_booked_on = models.DateField()
+
+    class Meta:
+        indexes = [models.Index(fields=["period", "project"], name="fees_sum_period")]
+
+    def __str__(self) -> str:
+        return f"{self.period:%Y-%m} {self.kind} {self.amount}"
 
 
 # ------------------------------------------------------------------------------------------ arrears

@@ -11,10 +11,12 @@ bill an account twice, the unique constraint on (account, period) would refuse i
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gc
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -25,10 +27,11 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_tenants.utils import schema_context
 
 from modules.estate.models import Meter, ParkingSpace, ParkingStatus, Unit
 from modules.households.models import Ownership
-from wuye.core.ids import uuid7
+from wuye.core.ids import uuid7_texts
 
 from . import calculation
 from .calculation import fen, month_after
@@ -48,6 +51,8 @@ from .models import (
 
 # Accounts per transaction of a posting (settings.FEES_RUN_CHUNK, WUYE_FEES_RUN_CHUNK).
 CHUNK = settings.FEES_RUN_CHUNK
+# Sessions writing a posting's chunks at once (settings.FEES_RUN_WRITERS, WUYE_FEES_RUN_WRITERS).
+WRITERS = settings.FEES_RUN_WRITERS
 EXCEPTIONS_LISTED = 200  # a preview lists this many of each kind of exception, and counts them all
 
 
@@ -127,6 +132,7 @@ def _price(tariffs: dict[tuple[uuid.UUID, str], Tariff], item_id: uuid.UUID, kin
     return tariffs.get((item_id, kind)) or tariffs.get((item_id, ""))
 
 
+@functools.lru_cache(maxsize=4096)  # a project has few distinct areas and prices
 def _fmt(value: Decimal) -> str:
     return format(value.normalize(), "f") if value == value.to_integral() else format(value, "f").rstrip("0")
 
@@ -317,64 +323,72 @@ _ENTRY_COLUMNS = (
 )
 
 
-def _copy(table: str, columns: Iterable[str], rows: Iterable[tuple[Any, ...]]) -> None:
+def _copy(table: str, columns: Iterable[str], text: str) -> None:
+    """COPY `text` (PostgreSQL's text format, built by the caller) into `table` in one write."""
     quoted = ", ".join(f'"{name}"' for name in columns)
     with connection.cursor() as cursor:
         raw = cursor.cursor  # psycopg's own cursor: Django's wrapper has no COPY
         with raw.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+            copy.write(text)
+
+
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+NULL = "\\N"
+
+
+def _text(value: str) -> str:
+    """A text field for COPY's text format: backslash, tab and line ends escaped."""
+    return value.translate(_ESCAPES)
+
+
+class _Texts(dict[Any, str]):
+    """str() of the few distinct ids many rows repeat (project, zone, building, item), made once each."""
+
+    def __missing__(self, key: Any) -> str:
+        text = self[key] = NULL if key is None else str(key)
+        return text
 
 
 def bills_write(
     drafts: list[BillDraft], *, run_id: uuid.UUID | None, period: dt.date, issued_on: dt.date, due_on: dt.date
-) -> list[uuid.UUID]:
-    """Bills, lines and charge entries of `drafts`, in three COPY statements. Returns the bills' ids."""
-    now = timezone.now()
-    group = uuid7()
-    bills, lines, entries = [], [], []
-    for bill in drafts:
-        bill_id = uuid7()
-        bills.append(
-            (bill_id, bill.account_id, BillKind.PERIODIC.value, period, run_id, issued_on, due_on, bill.amount, "", now)
-        )
+) -> list[str]:
+    """Bills, lines and charge entries of `drafts`, in three COPY statements. Returns the bills' ids.
+
+    The rows are written as COPY's text format by hand, one string per table, with the ids made as text
+    in bulk: a tuple per row through psycopg's dumpers, and a UUID object per id, cost a bill run of
+    100,000 accounts seconds (infra/bench/README.md, "Fees")."""
+    if not drafts:
+        return []
+    now = timezone.now().isoformat()
+    count = len(drafts)
+    lines_count = sum(len(bill.lines) for bill in drafts)
+    ids = uuid7_texts(count + 2 * lines_count + 1)
+    bill_ids, line_ids, entry_ids = ids[:count], ids[count : count + lines_count], ids[count + lines_count :]
+    texts = _Texts()
+    run = texts[run_id]
+    head = f"\t{BillKind.PERIODIC.value}\t{period}\t{run}\t{issued_on}\t{due_on}\t"
+    tail = f"\t{EntryKind.CHARGE.value}\t"
+    dated = f"\t{now}\t{issued_on}\t{entry_ids.pop()}\t\t"  # the entries' group: one per call
+    bills: list[str] = []
+    lines: list[str] = []
+    entries: list[str] = []
+    at = 0
+    for bill_id, bill in zip(bill_ids, drafts, strict=True):
+        account = str(bill.account_id)
+        bills.append(f"{bill_id}\t{account}{head}{bill.amount}\t\t{now}\n")
+        where = f"{texts[bill.project_id]}\t{texts[bill.zone_id]}\t{texts[bill.building_id]}\t"
         for line in bill.lines:
-            line_id = uuid7()
+            line_id, item = line_ids[at], texts[line.charge_item_id]
             lines.append(
-                (
-                    line_id,
-                    bill_id,
-                    bill.account_id,
-                    line.charge_item_id,
-                    line.description[:200],
-                    line.quantity,
-                    line.unit_price,
-                    line.amount,
-                    line.meter_reading_id,
-                )
+                f"{line_id}\t{bill_id}\t{account}\t{item}\t{_text(line.description[:200])}\t"
+                f"{line.quantity}\t{line.unit_price}\t{line.amount}\t{texts[line.meter_reading_id]}\n"
             )
-            entries.append(
-                (
-                    uuid7(),
-                    bill.account_id,
-                    line_id,
-                    EntryKind.CHARGE.value,
-                    line.amount,
-                    now,
-                    issued_on,
-                    group,
-                    "",
-                    bill.project_id,
-                    bill.zone_id,
-                    bill.building_id,
-                    line.charge_item_id,
-                    period,
-                )
-            )
-    _copy(Bill._meta.db_table, _BILL_COLUMNS, bills)
-    _copy(BillLine._meta.db_table, _LINE_COLUMNS, lines)
-    _copy(LedgerEntry._meta.db_table, _ENTRY_COLUMNS, entries)
-    return [row[0] for row in bills]
+            entries.append(f"{entry_ids[at]}\t{account}\t{line_id}{tail}{line.amount}{dated}{where}{item}\t{period}\n")
+            at += 1
+    _copy(Bill._meta.db_table, _BILL_COLUMNS, "".join(bills))
+    _copy(BillLine._meta.db_table, _LINE_COLUMNS, "".join(lines))
+    _copy(LedgerEntry._meta.db_table, _ENTRY_COLUMNS, "".join(entries))
+    return bill_ids
 
 
 def _chunks(items: list[BillDraft], size: int) -> Iterator[list[BillDraft]]:
@@ -387,34 +401,92 @@ def due_date(period: dt.date, issued_on: dt.date, due_days: int) -> dt.date:
 
 
 def run_write(
-    run: BillRun, *, due_days: int, chunk: int = CHUNK, progress: Callable[[int, int], None] | None = None
+    run: BillRun,
+    *,
+    due_days: int,
+    chunk: int = CHUNK,
+    progress: Callable[[int, int], None] | None = None,
+    writers: int = WRITERS,
 ) -> list[uuid.UUID]:
-    """Post the run's plan chunk by chunk; returns the accounts billed by this call."""
-    plan = plan_make(project_id=run.project_id, period=run.period)
+    """Post the run's plan chunk by chunk; returns the accounts billed by this call.
+
+    Chunks are written by `writers` sessions at once (threads, each with its own connection in the
+    company's schema), so PostgreSQL's share of a run (checking keys, filling indexes, committing) is
+    spread over the server's cores while this process builds the next chunk's rows. Inside a caller's
+    transaction (a test, a collection in advance) there is one session, the caller's: other sessions
+    could not see what it has not committed."""
     issued_on = timezone.localdate()
     due_on = due_date(run.period, issued_on, due_days)
-    billed: list[uuid.UUID] = []
-    total = len(plan.bills)
     done = 0
-    # The plan holds a few objects per account; the collector would walk them again and again while
-    # posting (a third of the time with 100,000 accounts) and can free nothing until the run ends.
+    billed: list[uuid.UUID] = []
+
+    def write(number: int, part: list[BillDraft]) -> list[uuid.UUID]:
+        return _chunk_write(run, number, part, issued_on=issued_on, due_on=due_on)
+
+    def written(part: list[BillDraft], accounts: list[uuid.UUID]) -> None:
+        nonlocal done
+        billed.extend(accounts)
+        done += len(part)
+        if progress is not None:
+            progress(done, total)
+
+    # The plan holds a few objects per account; the collector would walk them again and again while it
+    # is made and posted (a third of the time with 100,000 accounts) and can free nothing until the end.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        for part in _chunks(plan.bills, chunk):
-            with transaction.atomic():
-                BillRun.objects.select_for_update().get(pk=run.pk)
-                already = _already_billed([bill.account_id for bill in part], run.period)
-                fresh = [bill for bill in part if bill.account_id not in already]
-                bills_write(fresh, run_id=run.pk, period=run.period, issued_on=issued_on, due_on=due_on)
-                billed.extend(bill.account_id for bill in fresh)
-            done += len(part)
-            if progress is not None:
-                progress(done, total)
+        plan = plan_make(project_id=run.project_id, period=run.period)
+        parts = list(_chunks(plan.bills, chunk))
+        total = len(plan.bills)
+        if writers <= 1 or len(parts) <= 1 or connection.in_atomic_block:
+            for number, part in enumerate(parts):
+                written(part, write(number, part))
+        else:
+            schema = connection.schema_name  # type: ignore[attr-defined]  # django-tenants adds it
+
+            def write_in_schema(number: int, part: list[BillDraft]) -> list[uuid.UUID]:
+                try:
+                    with schema_context(schema):
+                        return write(number, part)
+                finally:
+                    connection.close()  # this thread's own connection
+
+            with ThreadPoolExecutor(max_workers=writers) as pool:
+                try:
+                    # Results in chunk order, so the progress bar moves as chunks finish in sequence.
+                    results = pool.map(write_in_schema, range(len(parts)), parts)
+                    for part, accounts in zip(parts, results, strict=True):
+                        written(part, accounts)
+                except BaseException:
+                    pool.shutdown(cancel_futures=True)  # a failed chunk stops the rest; posting again resumes
+                    raise
     finally:
         if collecting:
             gc.enable()
     return billed
+
+
+def _chunk_write(
+    run: BillRun, number: int, part: list[BillDraft], *, issued_on: dt.date, due_on: dt.date
+) -> list[uuid.UUID]:
+    """One chunk in one transaction: the accounts of `part` not billed yet for the period get their bills.
+    Returns those accounts."""
+    with transaction.atomic():
+        _chunk_lock(run.pk, number)
+        already = _already_billed([bill.account_id for bill in part], run.period)
+        fresh = [bill for bill in part if bill.account_id not in already]
+        bills_write(fresh, run_id=run.pk, period=run.period, issued_on=issued_on, due_on=due_on)
+    return [bill.account_id for bill in fresh]
+
+
+def _chunk_lock(run_id: uuid.UUID, number: int) -> None:
+    """One writer at a time per chunk of a run, until its transaction ends: a second worker given the same
+    run (a task delivered twice) waits, then finds the chunk billed and skips it. Should two workers plan
+    different chunks (accounts made in between), the unique bill per account and period still refuses
+    the second bill, and the run can be posted again to finish."""
+    with connection.cursor() as cursor:
+        # The id's last 32 bits are random (uuid7's leading ones are its time, shared by runs made together).
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [(run_id.int & 0xFFFFFFFF) - (1 << 31), number])
 
 
 def _already_billed(account_ids: list[uuid.UUID], period: dt.date) -> set[uuid.UUID]:

@@ -46,6 +46,7 @@ from .models import (
     ChargeItem,
     ChaseChannel,
     ChaseRecord,
+    CollectionSum,
     EntryKind,
     FeeSettings,
     LedgerEntry,
@@ -1375,3 +1376,28 @@ def chase_record(
     return ChaseRecord.objects.create(
         account=account, by=by, channel=channel, result=(result or "").strip()[:300], promised_on=promised_on, owed=owed
     )
+
+
+# ------------------------------------------------------------------------------------------ report sums
+_SUM_KEY = "project_id, zone_id, building_id, charge_item_id, period, kind, booked_month"
+
+
+@transaction.atomic
+def collection_sums_compact() -> int:
+    """Fold each group's rows of the collection report's sums into one (beat, every few minutes). The
+    ledger's trigger adds a row per group per INSERT statement; the sums are right whether folded or
+    not, this only keeps them few. Safe beside writers and another compaction: a row is deleted once, and
+    rows added after this statement's snapshot are left for the next one. Returns the groups folded."""
+    table = CollectionSum._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""WITH gone AS (
+                    DELETE FROM {table} WHERE id IN (
+                        SELECT id FROM (
+                            SELECT id, count(*) OVER (PARTITION BY {_SUM_KEY}) AS rows FROM {table}
+                        ) counted WHERE rows > 1)
+                    RETURNING *)
+                INSERT INTO {table} ({_SUM_KEY}, amount, last_booked_on)
+                SELECT {_SUM_KEY}, sum(amount), max(last_booked_on) FROM gone GROUP BY {_SUM_KEY}"""  # noqa: S608
+        )
+        return cursor.rowcount

@@ -20,3 +20,9 @@ def monthly_runs() -> int:
     """Beat's daily tick in each company (tenants.tasks.fan_out): start the month's runs when it is the
     company's run day and it posts automatically."""
     return len(services.runs_due())
+
+
+@app.task(name="modules.fees.tasks.collection_sums_compact")
+def collection_sums_compact() -> int:
+    """Beat's tick in each company: fold the collection report's sums (they stay right unfolded)."""
+    return services.collection_sums_compact()

@@ -31,3 +31,20 @@ def as_uuid(value: object) -> uuid.UUID | None:
         return uuid.UUID(str(value))
     except ValueError:
         return None
+
+
+def uuid7_texts(count: int) -> list[str]:
+    """`count` version-7 UUIDs as text, for bulk writes (COPY): one clock reading and one read of the
+    random source for all of them, no UUID objects, and sorted, so that they also arrive in key order.
+    Several times cheaper per id than `str(uuid7())`."""
+    unix_ms = time.time_ns() // 1_000_000
+    head = ((unix_ms & ((1 << 48) - 1)) << 80) | (0x7 << 76) | (0b10 << 62)
+    rand_a, rand_b = (1 << 12) - 1, (1 << 62) - 1
+    raw = os.urandom(10 * count)
+    texts = []
+    for start in range(0, 10 * count, 10):
+        rand = int.from_bytes(raw[start : start + 10], "big")
+        digits = f"{head | (((rand >> 62) & rand_a) << 64) | (rand & rand_b):032x}"
+        texts.append(f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}")
+    texts.sort()
+    return texts

@@ -60,6 +60,9 @@ TENANT_LIMIT_SET_CALLS = True
 FEES_RUN_CHUNK = env_int(
     "WUYE_FEES_RUN_CHUNK", 5000, "Accounts per transaction when a bill run is posted (a resumed run restarts there)."
 )
+FEES_RUN_WRITERS = env_int(
+    "WUYE_FEES_RUN_WRITERS", 2, "Database sessions writing a bill run's chunks at once (1: one after another)."
+)
 SPARE_POOL_SIZE = env_int(
     "WUYE_SPARE_POOL_SIZE", 3, "Spare schemas kept ready so that a new company never waits for migrations."
 )

@@ -110,6 +110,13 @@ class TestDays:
         assert calculation.covered_days(MAR, [(dt.date(2026, 1, 1), MAR), (dt.date(2026, 4, 1), None)]) == 0
         # A leap February owned from the 15th: the 15th to the 29th = 15 days.
         assert calculation.covered_days(dt.date(2028, 2, 1), [(dt.date(2028, 2, 15), None)]) == 15
+        # One owner alone (the short path): sold on the 10th = [1st, 10th) = 9 days; owned all month = 31;
+        # ended before the month or starting after it = 0; no owner at all = 0.
+        assert calculation.covered_days(MAR, [(dt.date(2026, 2, 1), dt.date(2026, 3, 10))]) == 9
+        assert calculation.covered_days(MAR, [(dt.date(2020, 1, 1), None)]) == 31
+        assert calculation.covered_days(MAR, [(dt.date(2026, 1, 1), dt.date(2026, 2, 1))]) == 0
+        assert calculation.covered_days(MAR, [(dt.date(2026, 4, 2), None)]) == 0
+        assert calculation.covered_days(MAR, []) == 0
 
 
 # ------------------------------------------------------------------------------------------ through a bill run

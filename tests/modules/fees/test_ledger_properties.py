@@ -38,6 +38,8 @@ from typing import Any
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import Max, Sum
+from django.db.models.functions import TruncMonth
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
@@ -48,6 +50,7 @@ from modules.fees.models import (
     Bill,
     BillLine,
     BillRun,
+    CollectionSum,
     EntryKind,
     FeeSettings,
     LedgerEntry,
@@ -264,7 +267,28 @@ def _check_invariants(world: World) -> Ledger:
     write_offs = WriteOff.objects.filter(line__account__in=world.accounts).values_list("pk", "amount", "status")
     for write_off_id, value, status in write_offs:
         assert ledger.by_write_off[write_off_id] == (-value if status == WriteOffStatus.APPROVED else ZERO)
+    _check_report_sums(world)
     return ledger
+
+
+_SUM_KEY = ("zone", "building", "charge_item", "period", "kind", "booked_month")
+
+
+def _check_report_sums(world: World) -> None:
+    """The collection report's sums, kept by the ledger's trigger, are the line entries grouped by hand."""
+    entries = LedgerEntry.objects.filter(project=world.project, line__isnull=False).annotate(
+        booked_month=TruncMonth("booked_on")
+    )
+    expected = {
+        tuple(row[k] for k in _SUM_KEY): (row["total"], row["last"])
+        for row in entries.values(*_SUM_KEY).annotate(total=Sum("amount"), last=Max("booked_on"))
+    }
+    sums = CollectionSum.objects.filter(project=world.project).values(*_SUM_KEY)
+    kept = {
+        tuple(row[k] for k in _SUM_KEY): (row["total"], row["last"])
+        for row in sums.annotate(total=Sum("amount"), last=Max("last_booked_on"))
+    }
+    assert kept == expected, "the report's sums disagree with the ledger"
 
 
 def _check_statements(world: World, ledger: Ledger) -> None:
@@ -464,6 +488,8 @@ def _play(world: World, auto_apply: bool, ops: list[tuple[Any, ...]]) -> list[st
         ledger = after
     _check_statements(world, ledger)
     _repost_adds_nothing(world, MONTHS)
+    services.collection_sums_compact()  # beat's folding changes no sum
+    _check_report_sums(world)
     return outcomes
 
 

@@ -10,13 +10,14 @@ import pytest
 import time_machine
 
 from modules.fees import runs, selectors, services
-from modules.fees.models import Bill, BillRun, ChargeItem, FeeSettings, LedgerEntry, Payment
+from modules.fees.models import Bill, BillRun, ChargeItem, CollectionSum, FeeSettings, LedgerEntry, Payment
 from tests.support import estate as estate_support
 from tests.support import fees as fees_support
 from wuye.accounts import services as account_services
 from wuye.core.errors import PolicyDenied, ServiceError
 from wuye.testing.plugin import in_company
 
+ZERO = Decimal("0.00")
 MARCH = dt.date(2026, 3, 1)
 APRIL = dt.date(2026, 4, 1)
 
@@ -137,6 +138,59 @@ def test_meters_are_billed_on_reviewed_readings_with_tiers(admin, project):
     # 50 m² × 2.50 = 125.00; water 30 m³ = 15 × 3.50 + 10 × 4.50 + 5 × 6.00 = 52.50 + 45.00 + 30.00 = 127.50
     assert sorted(line.amount for line in bill.lines.all()) == [Decimal("125.00"), Decimal("127.50")]
     assert bill.amount == Decimal("252.50")
+
+
+def test_bills_written_in_copy_text_keep_every_field_as_drafted(admin, project):
+    """bills_write builds COPY's text format by hand: tabs, backslashes and line ends in a description,
+    empty zone and building, and every column land as drafted."""
+    unit = fees_support.owned_unit(admin, project=project)
+    account = fees_support.account(unit)
+    item = fees_support.item("property")
+    awkward = "M\\01\t→ 2\nnew\rline"
+    drafts = [
+        runs.BillDraft(
+            account.pk,
+            project.pk,
+            None,
+            unit.building_id,
+            account.label,
+            [runs.LineDraft(item.pk, awkward, Decimal("88.5000"), Decimal("2.5000"), Decimal("221.25"))],
+        )
+    ]
+    [bill_id] = runs.bills_write(drafts, run_id=None, period=MARCH, issued_on=MARCH, due_on=APRIL)
+    bill = Bill.objects.get(pk=bill_id)
+    assert (bill.account_id, bill.period, bill.run_id, bill.issued_on, bill.due_on, bill.amount, bill.note) == (
+        account.pk,
+        MARCH,
+        None,
+        MARCH,
+        APRIL,
+        Decimal("221.25"),
+        "",
+    )
+    line = bill.lines.get()
+    assert (line.description, line.quantity, line.unit_price, line.amount, line.meter_reading_id) == (
+        awkward,
+        Decimal("88.5"),
+        Decimal("2.5"),
+        Decimal("221.25"),
+        None,
+    )
+    entry = LedgerEntry.objects.get(line=line)
+    assert (entry.kind, entry.amount, entry.booked_on, entry.period, entry.reason) == (
+        "charge",
+        Decimal("221.25"),
+        MARCH,
+        MARCH,
+        "",
+    )
+    assert (entry.project_id, entry.zone_id, entry.building_id, entry.charge_item_id) == (
+        project.pk,
+        None,
+        unit.building_id,
+        item.pk,
+    )
+    assert runs.bills_write([], run_id=None, period=MARCH, issued_on=MARCH, due_on=APRIL) == []
 
 
 def test_an_abnormal_reading_waits_for_review(admin, project):
@@ -351,6 +405,48 @@ def test_collection_rate_and_recovery_on_a_worked_example(admin, billed):
         Decimal("150.00"),
         Decimal("100.00"),
     )
+
+
+def test_the_report_sums_follow_the_ledger_and_fold_into_one_row_per_group(admin, project, billed):
+    """March and April billed 250.00 each (9:00 on the 1st). Two payments of 100.00 to March on 10 and
+    20 May: each INSERT adds its own row to the group (March, payment, booked in May); folding leaves one
+    row of -200.00 last booked on the 20th, and the report says the same before and after."""
+    march = Bill.objects.get(account=billed, period=MARCH)
+    for day in (10, 20):
+        with time_machine.travel(dt.datetime(2026, 5, day, 9, tzinfo=dt.UTC), tick=False):
+            services.payment_record(by=admin, account=billed, amount="100.00", method="cash", bills=[march])
+    group = CollectionSum.objects.filter(project=project, period=MARCH, kind="payment")
+    assert sorted(group.values_list("booked_month", "amount", "last_booked_on")) == [
+        (dt.date(2026, 5, 1), Decimal("-100.00"), dt.date(2026, 5, 10)),
+        (dt.date(2026, 5, 1), Decimal("-100.00"), dt.date(2026, 5, 20)),
+    ]
+    assert set(CollectionSum.objects.filter(project=project, kind="charge").values_list("period", "amount")) == {
+        (MARCH, Decimal("250.00")),
+        (APRIL, Decimal("250.00")),
+    }
+
+    def figures() -> list[tuple]:
+        report = selectors.collection_report(
+            viewer=admin, period_from=MARCH, period_to=APRIL, project=project.pk, as_of=dt.date(2026, 5, 31)
+        )
+        return [(r.period, r.billed, r.collected, r.arrears_at_start, r.recovered) for r in report.rows]
+
+    before = figures()
+    assert before == [
+        (MARCH, Decimal("250.00"), Decimal("200.00"), ZERO, ZERO),
+        (APRIL, Decimal("250.00"), ZERO, Decimal("250.00"), ZERO),
+    ]
+    assert services.collection_sums_compact() >= 1
+    assert list(group.values_list("booked_month", "amount", "last_booked_on")) == [
+        (dt.date(2026, 5, 1), Decimal("-200.00"), dt.date(2026, 5, 20)),
+    ]
+    assert services.collection_sums_compact() == 0
+    assert figures() == before
+    # As of 15 May (inside a month whose sums run to the 20th) only the first payment counts.
+    mid_may = selectors.collection_report(
+        viewer=admin, period_from=MARCH, period_to=MARCH, project=project.pk, as_of=dt.date(2026, 5, 15)
+    )
+    assert [(r.billed, r.collected) for r in mid_may.rows] == [(Decimal("250.00"), Decimal("100.00"))]
 
 
 def test_a_zone_manager_cannot_take_payments_outside_their_zones(admin, project, billed):
