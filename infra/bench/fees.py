@@ -26,13 +26,16 @@ makes them, every later run finds them).
    are issued on the 1st and due 30 days later, as if each run had been posted on its run day, and the
    ledger has the dates the report and the arrears need. The first --runs months are the repetitions
    the target is judged on (medians); the later ones are timed for information (does posting slow down
-   as the ledger grows?). Timers around `runs.plan_make`, `runs.bills_write`, `runs._copy` and the
-   per-chunk progress call split each run into: accounts (accounts_ensure), plan, write (per chunk: the
-   run's row lock and the already-billed check; building the rows in Python; the three COPYs; the
-   commit, where the deferred foreign keys are checked), and finish (totals, run row, progress). The CPU
-   time of this process and of the database session's server process (read from /proc when the server
-   runs on this machine) is printed too: on a shared machine it says what the work cost, where the
-   wall clock also counts the wait for a core.
+   as the ledger grows?). Timers around `runs.run_write`, the `runs.plan_bills` generator, each chunk
+   (`runs._chunk_write`, `runs.bills_write`, `runs._copy`) and the per-chunk progress call split each run
+   into: accounts (accounts_ensure), plan and write (wall clock: the plan is worked out while the first
+   chunks are written; the time spent inside the plan's generator is shown apart), the chunks' steps
+   summed over the writer sessions (the run's chunk lock and the already-billed check; building the rows
+   in Python; the three COPYs; the commit, where the deferred foreign keys are checked), and finish
+   (totals, run row, progress). The CPU time of this process and of the database sessions' server
+   processes (read from /proc when the server runs on this machine; a writer's session at the end of each
+   of its chunks) is printed too: on a shared machine it says what the work cost, where the wall clock
+   also counts the wait for a core.
 
    The plain COPY: after each of the --runs repetitions, that run's bills, bill lines and charge entries
    (the columns `runs.bills_write` writes) are read out with COPY TO into memory, then written with
@@ -217,7 +220,24 @@ class Timeline:
             setattr(module, name, timed)
 
         wrap(services, "accounts_ensure")
-        wrap(runs, "plan_make")
+        wrap(runs, "run_write")
+        real_plan = runs.plan_bills
+
+        def plan_timed(*args: Any, **kwargs: Any) -> Iterator[Any]:
+            """The generator, with the time spent inside it (on the run's thread) recorded per bill."""
+            bills = real_plan(*args, **kwargs)
+            while True:
+                begin = time.perf_counter()
+                try:
+                    bill = next(bills)
+                except StopIteration:
+                    self.events.append(("plan_bills", begin, time.perf_counter(), threading.get_ident(), None))
+                    return
+                self.events.append(("plan_bills", begin, time.perf_counter(), threading.get_ident(), None))
+                yield bill
+
+        patches.append((runs, "plan_bills", real_plan))
+        runs.plan_bills = plan_timed
         # A writer thread's session is closed after its chunk: its CPU time is read at the chunk's end.
         wrap(runs, "_chunk_write", lambda *a, **k: _writer_cpu())
         wrap(runs, "bills_write", lambda drafts, **_: len(drafts))
@@ -238,17 +258,18 @@ class Timeline:
         keys = ("accounts", "start", "plan", "lock_check", "build", "copy_bill", "copy_line", "copy_entry", "commit")
         parts = dict.fromkeys(keys, 0.0)
         tables = {"fees_bill": "copy_bill", "fees_billline": "copy_line", "fees_ledgerentry": "copy_entry"}
-        planned = started
+        writing = started
         totals_at = next((begin for name, begin, *_ in self.events if name == "run_totals"), ended)
         last_report = None
         parts["cpu_writers"] = 0.0
         for name, begin, end, thread, detail in self.events:
             if name == "accounts_ensure":
                 parts["accounts"] += end - begin
-            elif name == "plan_make":
+            elif name == "run_write":
                 parts["start"] += begin - started - parts["accounts"]  # the run row, the fee settings
+                writing = begin
+            elif name == "plan_bills":
                 parts["plan"] += end - begin
-                planned = end
             elif name == "_chunk_write":
                 # In this thread, within this chunk: the lock and check before the rows, the commit after.
                 inner = [e for e in self.events if e[3] == thread and begin <= e[1] and e[2] <= end]
@@ -262,8 +283,8 @@ class Timeline:
                 parts["cpu_writers"] += detail or 0.0
             elif name == "progress_set" and end <= totals_at:
                 last_report = end
-        mark = last_report if last_report is not None else planned
-        parts["write"] = mark - planned
+        mark = last_report if last_report is not None else writing
+        parts["write"] = mark - writing
         parts["finish"] = ended - mark
         parts["total"] = ended - started
         parts["chunks"] = sum(1 for name, *_ in self.events if name == "_chunk_write")
@@ -570,11 +591,10 @@ def main(argv: list[str] | None = None) -> int:
                     sample: dict[str, Any] = {"period": period, "bills": run.bill_count, **parts}
                     line = (
                         f"    {period:%Y-%m}: {run.bill_count:,} bills in {parts['total']:.2f} s = accounts "
-                        f"{parts['accounts']:.2f} + start {parts['start']:.2f} + plan {parts['plan']:.2f} + write "
-                        f"{parts['write']:.2f} "
-                        f"({parts['chunks']} chunks, summed over the writers: lock+check {parts['lock_check']:.2f}, "
-                        f"build "
-                        f"{parts['build']:.2f}, COPY bill {parts['copy_bill']:.2f} line {parts['copy_line']:.2f} "
+                        f"{parts['accounts']:.2f} + start {parts['start']:.2f} + plan and write {parts['write']:.2f} "
+                        f"(in the plan {parts['plan']:.2f}; {parts['chunks']} chunks, summed over the writers: "
+                        f"lock+check {parts['lock_check']:.2f}, build {parts['build']:.2f}, "
+                        f"COPY bill {parts['copy_bill']:.2f} line {parts['copy_line']:.2f} "
                         f"entry {parts['copy_entry']:.2f}, commit {parts['commit']:.2f}) + finish {parts['finish']:.2f}"
                         f"\n             CPU: this process {parts['cpu_client']:.2f} s, database server "
                         f"{parts['cpu_server']:.2f} s"
@@ -672,8 +692,8 @@ def main(argv: list[str] | None = None) -> int:
             "total": "services.run_execute",
             "accounts": "  accounts_ensure (nothing to make)",
             "start": "  run row, fee settings",
-            "plan": "  plan (runs.plan_make)",
-            "write": "  write (chunks: lock, check, build, COPY, commit)",
+            "write": "  plan and write (overlapped)",
+            "plan": "    of which in the plan (runs.plan_bills)",
             "finish": "  finish (totals, run row, progress)",
             "cpu_client": "  CPU time of this process",
             "cpu_server": "  CPU time of the database sessions",

@@ -450,8 +450,8 @@ class RunOutput(serializers.ModelSerializer):
 
 class ProgressOutput(serializers.Serializer):
     status = serializers.CharField()
-    done = serializers.IntegerField()
-    total = serializers.IntegerField()
+    done = serializers.IntegerField(help_text="While posting: accounts looked at; once posted: bills.")
+    total = serializers.IntegerField(help_text="While posting: the project's accounts; once posted: bills.")
 
 
 class RunDetailOutput(RunOutput):

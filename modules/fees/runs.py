@@ -14,9 +14,9 @@ import datetime as dt
 import functools
 import gc
 import uuid
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -87,6 +87,8 @@ class Plan:
     # code -> (count, first few labels)
     exceptions: dict[str, tuple[int, list[str]]]
     already_billed: int = 0
+    accounts: int = 0  # the accounts the plan looks at
+    seen: int = 0  # of which looked at so far (while plan_bills runs)
 
     def exception_add(self, code: str, label: str) -> None:
         count, labels = self.exceptions.get(code, (0, []))
@@ -147,6 +149,23 @@ def plan_make(
     """What the project's accounts owe for `period`. `account_ids` limits the plan to some accounts (a
     collection in advance); `with_meters` False leaves utilities out (they are billed on readings)."""
     plan = Plan(period=period, bills=[], exceptions={})
+    plan.bills = list(
+        plan_bills(plan, project_id=project_id, period=period, account_ids=account_ids, with_meters=with_meters)
+    )
+    return plan
+
+
+def plan_bills(
+    plan: Plan,
+    *,
+    project_id: uuid.UUID,
+    period: dt.date,
+    account_ids: set[uuid.UUID] | None = None,
+    with_meters: bool = True,
+) -> Iterator[BillDraft]:
+    """The bills of the plan, made one account at a time in the order of the accounts' ids, skipping those
+    already billed for the period; exceptions and the already-billed count go to `plan` as they are met.
+    A posting writes the first chunks while the rest is still being worked out."""
     items = [item for item in ChargeItem.objects.filter(archived_at__isnull=True, basis__in=ChargeBasis.periodic())]
     if not with_meters:
         items = [item for item in items if item.basis != ChargeBasis.METER]
@@ -156,90 +175,48 @@ def plan_make(
     accounts = Account.objects.filter(project_id=project_id)
     if account_ids is not None:
         accounts = accounts.filter(pk__in=account_ids)
-    by_unit: dict[uuid.UUID, tuple[uuid.UUID, str]] = {}
-    by_space: dict[uuid.UUID, tuple[uuid.UUID, str]] = {}
-    for account_id, unit_id, space_id, label in accounts.values_list("id", "unit_id", "parking_space_id", "label"):
-        if unit_id:
-            by_unit[unit_id] = (account_id, label)
-        else:
-            by_space[space_id] = (account_id, label)
-    drafts: dict[uuid.UUID, BillDraft] = {}
-
-    def draft(account: tuple[uuid.UUID, str], zone_id: Any, building_id: Any) -> BillDraft:
-        account_id, label = account
-        if account_id not in drafts:
-            drafts[account_id] = BillDraft(account_id, project_id, zone_id, building_id, label)
-        return drafts[account_id]
+    # Sorted by the ids' integers: comparing UUID objects costs a Python call per comparison.
+    rows = sorted(accounts.values_list("id", "unit_id", "parking_space_id", "label"), key=lambda row: row[0].int)
+    plan.accounts = len(rows)
+    some = account_ids is not None  # a few accounts: name their units (a whole project reads them all)
 
     # Units: by floor area or per unit, for the days someone owned them this month.
     unit_items = [item for item in items if item.basis in (ChargeBasis.AREA, ChargeBasis.UNIT)]
-    if by_unit and unit_items:
-        spans: dict[uuid.UUID, list[tuple[dt.date, dt.date | None]]] = defaultdict(list)
+    spans: dict[uuid.UUID, list[tuple[dt.date, dt.date | None]]] = defaultdict(list)
+    units: dict[uuid.UUID, tuple[str, Decimal, Any, Any]] = {}
+    if unit_items:
         owned = Ownership.objects.filter(unit__project_id=project_id, starts_on__lt=after).filter(
             Q(ends_on__isnull=True) | Q(ends_on__gt=period)
         )
         for unit_id, starts_on, ends_on in owned.values_list("unit_id", "starts_on", "ends_on"):
             spans[unit_id].append((starts_on, ends_on))
         unit_rows = Unit.objects.filter(project_id=project_id, archived_at__isnull=True)
-        if account_ids is not None:  # a few accounts: name their units (a whole project reads them all)
-            unit_rows = unit_rows.filter(pk__in=list(by_unit))
+        if some:
+            unit_rows = unit_rows.filter(pk__in=[row[1] for row in rows if row[1]])
         for unit_id, kind, area, zone_id, building_id in unit_rows.values_list(
             "id", "kind", "floor_area", "zone_id", "building_id"
         ):
-            account = by_unit.get(unit_id)
-            if account is None:
-                continue
-            days = calculation.covered_days(period, spans.get(unit_id, ()))
-            if days == 0:
-                plan.exception_add("no_owner", account[1])
-                continue
-            for item in unit_items:
-                tariff = _price(tariffs, item.pk, kind)
-                if tariff is None:
-                    if any(key[0] == item.pk for key in tariffs):
-                        plan.exception_add("no_tariff", f"{account[1]} · {item.name}")
-                    continue
-                quantity = area if item.basis == ChargeBasis.AREA else Decimal(1)
-                amount = calculation.prorated(quantity, tariff.unit_price, days, month_days)
-                if amount <= 0:
-                    continue
-                if item.basis == ChargeBasis.AREA:
-                    text = f"{_fmt(area)} m² × {_fmt(tariff.unit_price)}"
-                else:
-                    text = f"1 × {_fmt(tariff.unit_price)}"
-                if days < month_days:
-                    text += " × " + _("%(days)s/%(month)s days") % {"days": days, "month": month_days}
-                draft(account, zone_id, building_id).lines.append(
-                    LineDraft(item.pk, text, quantity, tariff.unit_price, amount)
-                )
+            units[unit_id] = (kind, area, zone_id, building_id)
 
     # Parking spaces sold or let: per space per month.
     space_items = [item for item in items if item.basis == ChargeBasis.SPACE]
-    if by_space and space_items:
-        spaces = ParkingSpace.objects.filter(
+    spaces: dict[uuid.UUID, tuple[str, Any]] = {}
+    if space_items:
+        space_rows = ParkingSpace.objects.filter(
             project_id=project_id,
             archived_at__isnull=True,
             status__in=[ParkingStatus.SOLD, ParkingStatus.RENTED],
         )
-        if account_ids is not None:
-            spaces = spaces.filter(pk__in=list(by_space))
-        for space_id, space_kind, zone_id in spaces.values_list("id", "kind", "zone_id"):
-            account = by_space.get(space_id)
-            if account is None:
-                continue
-            for item in space_items:
-                tariff = _price(tariffs, item.pk, space_kind)
-                if tariff is None or tariff.unit_price <= 0:
-                    continue
-                draft(account, zone_id, None).lines.append(
-                    LineDraft(
-                        item.pk, f"1 × {_fmt(tariff.unit_price)}", Decimal(1), tariff.unit_price, fen(tariff.unit_price)
-                    )
-                )
+        if some:
+            space_rows = space_rows.filter(pk__in=[row[2] for row in rows if row[2]])
+        for space_id, space_kind, zone_id in space_rows.values_list("id", "kind", "zone_id"):
+            spaces[space_id] = (space_kind, zone_id)
 
     # Utilities: the consumption of each unit meter read for this period.
     meter_items = {item.category: item for item in items if item.basis == ChargeBasis.METER}
-    if by_unit and meter_items:
+    meters: dict[uuid.UUID, list[tuple[Any, ...]]] = defaultdict(list)
+    readings: dict[uuid.UUID, tuple[Any, ...]] = {}
+    if meter_items:
         readings = {
             meter_id: (reading_id, consumption, flagged, reviewed, previous, value)
             for meter_id, reading_id, consumption, flagged, reviewed, previous, value in MeterReading.objects.filter(
@@ -251,45 +228,82 @@ def plan_make(
                 "meter_id", flat=True
             )
         )
-        meters = Meter.objects.filter(
+        meter_rows = Meter.objects.filter(
             project_id=project_id, unit__isnull=False, archived_at__isnull=True, kind__in=list(meter_items)
         ).values_list("id", "kind", "unit_id", "unit__kind", "unit__zone_id", "unit__building_id", "serial")
-        for meter_id, kind, unit_id, unit_kind, zone_id, building_id, serial in meters:
-            item = meter_items[kind]
-            tariff = _price(tariffs, item.pk, unit_kind)
-            if tariff is None or unit_id not in by_unit or meter_id in billed:
-                continue
-            account = by_unit[unit_id]
-            found = readings.get(meter_id)
-            if found is None:
-                plan.exception_add("no_reading", f"{account[1]} · {serial}")
-                continue
-            reading_id, consumption, flagged, reviewed, previous, value = found
-            if consumption is None or consumption == 0:
-                continue  # a baseline reading, or nothing used
-            if flagged and reviewed is None:
-                plan.exception_add("reading_abnormal", f"{account[1]} · {serial}")
-                continue
-            tiers = [(tier.starts_above, tier.unit_price) for tier in tariff.tiers.all()]
-            amount = calculation.tiered(consumption, tariff.unit_price, tiers)
-            if amount <= 0:
-                continue
-            text = f"{serial}: {_fmt(previous)} → {_fmt(value)}" if previous is not None else serial
-            draft(account, zone_id, building_id).lines.append(
-                LineDraft(item.pk, text, consumption, tariff.unit_price, amount, meter_reading_id=reading_id)
-            )
+        for meter in meter_rows:
+            if meter[0] not in billed:
+                meters[meter[2]].append(meter)
 
     already = set(
         Bill.objects.filter(kind=BillKind.PERIODIC, period=period, account__project_id=project_id).values_list(
             "account_id", flat=True
         )
     )
-    plan.already_billed = len(already & set(drafts))
-    # Sorted by the ids' integers: comparing UUID objects costs a Python call per comparison.
-    plan.bills = [
-        bill for key, bill in sorted(drafts.items(), key=lambda item: item[0].int) if bill.lines and key not in already
-    ]
-    return plan
+
+    for plan.seen, (account_id, unit_id, space_id, label) in enumerate(rows, start=1):
+        bill = BillDraft(account_id, project_id, None, None, label)
+        if unit_id:
+            unit = units.get(unit_id)
+            if unit is not None:
+                kind, area, bill.zone_id, bill.building_id = unit
+                days = calculation.covered_days(period, spans.get(unit_id, ()))
+                if days == 0:
+                    plan.exception_add("no_owner", label)
+                else:
+                    for item in unit_items:
+                        tariff = _price(tariffs, item.pk, kind)
+                        if tariff is None:
+                            if any(key[0] == item.pk for key in tariffs):
+                                plan.exception_add("no_tariff", f"{label} · {item.name}")
+                            continue
+                        quantity = area if item.basis == ChargeBasis.AREA else Decimal(1)
+                        amount = calculation.prorated(quantity, tariff.unit_price, days, month_days)
+                        if amount <= 0:
+                            continue
+                        if item.basis == ChargeBasis.AREA:
+                            text = f"{_fmt(area)} m² × {_fmt(tariff.unit_price)}"
+                        else:
+                            text = f"1 × {_fmt(tariff.unit_price)}"
+                        if days < month_days:
+                            text += " × " + _("%(days)s/%(month)s days") % {"days": days, "month": month_days}
+                        bill.lines.append(LineDraft(item.pk, text, quantity, tariff.unit_price, amount))
+            for meter_id, kind, _unit, unit_kind, zone_id, building_id, serial in meters.get(unit_id, ()):
+                item = meter_items[kind]
+                tariff = _price(tariffs, item.pk, unit_kind)
+                if tariff is None:
+                    continue
+                found = readings.get(meter_id)
+                if found is None:
+                    plan.exception_add("no_reading", f"{label} · {serial}")
+                    continue
+                reading_id, consumption, flagged, reviewed, previous, value = found
+                if consumption is None or consumption == 0:
+                    continue  # a baseline reading, or nothing used
+                if flagged and reviewed is None:
+                    plan.exception_add("reading_abnormal", f"{label} · {serial}")
+                    continue
+                tiers = [(tier.starts_above, tier.unit_price) for tier in tariff.tiers.all()]
+                amount = calculation.tiered(consumption, tariff.unit_price, tiers)
+                if amount <= 0:
+                    continue
+                text = f"{serial}: {_fmt(previous)} → {_fmt(value)}" if previous is not None else serial
+                bill.zone_id, bill.building_id = zone_id, building_id
+                bill.lines.append(LineDraft(item.pk, text, consumption, tariff.unit_price, amount, reading_id))
+        elif space_id in spaces:
+            space_kind, bill.zone_id = spaces[space_id]
+            for item in space_items:
+                tariff = _price(tariffs, item.pk, space_kind)
+                if tariff is None or tariff.unit_price <= 0:
+                    continue
+                price = tariff.unit_price
+                bill.lines.append(LineDraft(item.pk, f"1 × {_fmt(price)}", Decimal(1), price, fen(price)))
+        if not bill.lines:
+            continue
+        if account_id in already:
+            plan.already_billed += 1
+            continue
+        yield bill
 
 
 # ------------------------------------------------------------------------------------------ writing
@@ -391,9 +405,15 @@ def bills_write(
     return bill_ids
 
 
-def _chunks(items: list[BillDraft], size: int) -> Iterator[list[BillDraft]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def _chunks(items: Iterable[BillDraft], size: int) -> Iterator[list[BillDraft]]:
+    part: list[BillDraft] = []
+    for item in items:
+        part.append(item)
+        if len(part) == size:
+            yield part
+            part = []
+    if part:
+        yield part
 
 
 def due_date(period: dt.date, issued_on: dt.date, due_days: int) -> dt.date:
@@ -408,58 +428,60 @@ def run_write(
     progress: Callable[[int, int], None] | None = None,
     writers: int = WRITERS,
 ) -> list[uuid.UUID]:
-    """Post the run's plan chunk by chunk; returns the accounts billed by this call.
+    """Post the run's plan chunk by chunk; returns the accounts billed by this call. `progress` is told
+    (accounts looked at, accounts) after each chunk.
 
     Chunks are written by `writers` sessions at once (threads, each with its own connection in the
-    company's schema), so PostgreSQL's share of a run (checking keys, filling indexes, committing) is
-    spread over the server's cores while this process builds the next chunk's rows. Inside a caller's
-    transaction (a test, a collection in advance) there is one session, the caller's: other sessions
-    could not see what it has not committed."""
+    company's schema) while this thread works out the next ones (plan_bills), so PostgreSQL's share of a
+    run (checking keys, filling indexes, committing) is spread over the server's cores and overlaps the
+    plan. Inside a caller's transaction (a test, a collection in advance) there is one session, the
+    caller's: other sessions could not see what it has not committed."""
     issued_on = timezone.localdate()
     due_on = due_date(run.period, issued_on, due_days)
-    done = 0
+    plan = Plan(period=run.period, bills=[], exceptions={})
     billed: list[uuid.UUID] = []
 
     def write(number: int, part: list[BillDraft]) -> list[uuid.UUID]:
         return _chunk_write(run, number, part, issued_on=issued_on, due_on=due_on)
 
-    def written(part: list[BillDraft], accounts: list[uuid.UUID]) -> None:
-        nonlocal done
+    def written(accounts: list[uuid.UUID], seen: int) -> None:
         billed.extend(accounts)
-        done += len(part)
         if progress is not None:
-            progress(done, total)
+            progress(seen, plan.accounts)
 
     # The plan holds a few objects per account; the collector would walk them again and again while it
     # is made and posted (a third of the time with 100,000 accounts) and can free nothing until the end.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        plan = plan_make(project_id=run.project_id, period=run.period)
-        parts = list(_chunks(plan.bills, chunk))
-        total = len(plan.bills)
-        if writers <= 1 or len(parts) <= 1 or connection.in_atomic_block:
+        parts = _chunks(plan_bills(plan, project_id=run.project_id, period=run.period), chunk)
+        if writers <= 1 or connection.in_atomic_block:
             for number, part in enumerate(parts):
-                written(part, write(number, part))
-        else:
-            schema = connection.schema_name  # type: ignore[attr-defined]  # django-tenants adds it
+                written(write(number, part), plan.seen)
+            return billed
+        schema = connection.schema_name  # type: ignore[attr-defined]  # django-tenants adds it
 
-            def write_in_schema(number: int, part: list[BillDraft]) -> list[uuid.UUID]:
-                try:
-                    with schema_context(schema):
-                        return write(number, part)
-                finally:
-                    connection.close()  # this thread's own connection
+        def write_in_schema(number: int, part: list[BillDraft]) -> list[uuid.UUID]:
+            try:
+                with schema_context(schema):
+                    return write(number, part)
+            finally:
+                connection.close()  # this thread's own connection
 
-            with ThreadPoolExecutor(max_workers=writers) as pool:
-                try:
-                    # Results in chunk order, so the progress bar moves as chunks finish in sequence.
-                    results = pool.map(write_in_schema, range(len(parts)), parts)
-                    for part, accounts in zip(parts, results, strict=True):
-                        written(part, accounts)
-                except BaseException:
-                    pool.shutdown(cancel_futures=True)  # a failed chunk stops the rest; posting again resumes
-                    raise
+        pending: deque[tuple[Future[list[uuid.UUID]], int]] = deque()
+        with ThreadPoolExecutor(max_workers=writers) as pool:
+            try:
+                for number, part in enumerate(parts):
+                    pending.append((pool.submit(write_in_schema, number, part), plan.seen))
+                    while len(pending) > writers:  # no further ahead than the writers can take
+                        future, seen = pending.popleft()
+                        written(future.result(), seen)
+                while pending:  # in chunk order, so the progress bar moves as chunks finish in sequence
+                    future, seen = pending.popleft()
+                    written(future.result(), seen)
+            except BaseException:
+                pool.shutdown(cancel_futures=True)  # a failed chunk stops the rest; posting again resumes
+                raise
     finally:
         if collecting:
             gc.enable()

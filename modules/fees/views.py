@@ -1295,7 +1295,7 @@ def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
             "preview": preview,
             "progress": progress,
             "percent": _progress_percent(progress),
-            "progress_text": _("%(done)s of %(total)s bills"),
+            "progress_text": _("%(done)s of %(total)s accounts"),
         },
         section="runs",
     )
