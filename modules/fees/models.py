@@ -418,7 +418,8 @@ class BillLine(models.Model):
             ),
             models.CheckConstraint(condition=Q(amount__gt=0, amount__lte=AMOUNT_MAX), name="fees_line_amount_range"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="fees_line_quantity_positive"),
-            models.UniqueConstraint(fields=["id", "account"], name="fees_line_id_account"),
+            # The target of the entries' key (line, account, item) (migrations 0002, 0005).
+            models.UniqueConstraint(fields=["id", "account", "charge_item"], name="fees_line_id_account_item"),
             models.UniqueConstraint(
                 fields=["meter_reading"], condition=Q(meter_reading__isnull=False), name="fees_line_reading_once"
             ),
@@ -658,8 +659,16 @@ class LedgerEntry(models.Model):
     building = models.ForeignKey(
         "estate.Building", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
+    # The line's item: the key (line, account, item) -> the line's (migration 0005) holds it to the line's
+    # own, which its own key checks.
     charge_item = models.ForeignKey(
-        ChargeItem, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+        ChargeItem,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     period = models.DateField(null=True, blank=True)
 
@@ -687,7 +696,8 @@ class LedgerEntry(models.Model):
                 name="fees_entry_kind_shape",
             ),
             models.CheckConstraint(
-                condition=Q(line__isnull=True) | Q(charge_item__isnull=False, period__isnull=False),
+                condition=Q(line__isnull=True, charge_item__isnull=True, period__isnull=True)
+                | Q(line__isnull=False, charge_item__isnull=False, period__isnull=False),
                 name="fees_entry_line_dimensions",
             ),
             models.UniqueConstraint(

@@ -337,6 +337,28 @@ def test_an_entry_on_a_line_of_another_account_is_refused_at_commit(books: Books
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
+def test_an_entry_carries_its_lines_item_and_only_a_line_entry_has_one(
+    books: Books, company_a: CompanyFixture
+) -> None:
+    with in_company(company_a):
+        other_item = fees_support.item("certificate")
+        assert other_item.pk != books.line_a.charge_item_id
+
+        def wrong_item() -> None:
+            entry = _entry(books.a, EntryKind.PAYMENT, "-1.00", books.line_a)
+            entry.charge_item_id = other_item.pk
+            LedgerEntry.objects.bulk_create([entry])
+
+        _deferred_refused(wrong_item, "fees_entry_on_line_account_item")
+        # Without a line there is no item (nor period) to report it under: the row's own check refuses it.
+        loose = _entry(books.a, EntryKind.PREPAYMENT, "-1.00")
+        loose.charge_item_id = other_item.pk
+        before = _counts()
+        with pytest.raises(IntegrityError, match="fees_entry_line_dimensions"), transaction.atomic():
+            LedgerEntry.objects.bulk_create([loose])
+        assert _counts() == before
+
+
 def test_a_line_on_a_bill_of_another_account_is_refused_at_commit(books: Books, company_a: CompanyFixture) -> None:
     with in_company(company_a):
         _deferred_refused(
