@@ -39,11 +39,13 @@ makes them, every later run finds them).
 
    The plain COPY: after each of the --runs repetitions, that run's bills, bill lines and charge entries
    (the columns `runs.bills_write` writes) are read out with COPY TO into memory, then written with
-   COPY FROM, in one transaction with its commit, into empty copies of the three tables. Twice: "bare"
-   copies (`CREATE TABLE ... (LIKE fees_x INCLUDING DEFAULTS)`: no index, no constraint, no trigger), the
-   baseline the ratio is judged on; and "indexed" copies (INCLUDING DEFAULTS CONSTRAINTS INDEXES: the same
-   primary keys, unique and other indexes and CHECK constraints, still no foreign keys and no trigger),
-   for information.
+   COPY FROM, in one transaction with its commit, into empty copies of the three tables. Three times:
+   "bare" copies (`CREATE TABLE ... (LIKE fees_x INCLUDING DEFAULTS)`: no index, no constraint, no
+   trigger), the baseline the ratio is judged on; "indexed" copies (INCLUDING DEFAULTS CONSTRAINTS
+   INDEXES: the same primary keys, unique and other indexes and CHECK constraints, no foreign keys and no
+   trigger), and "keyed" copies (indexed, plus each table's foreign keys, to the same parent rows), both
+   for information: keyed / bare is the share of the ratio PostgreSQL itself needs for these rows under
+   the ledger's rules, before any of the application's work.
 
 2. The collection-rate report. After the 12 runs, ~85 % of each month's bills are paid: 70 % during the
    month, 10 % the month after, 5 % two to five months later (15 % stay unpaid). The payments are not
@@ -238,7 +240,7 @@ class Timeline:
 
         patches.append((runs, "plan_bills", real_plan))
         runs.plan_bills = plan_timed
-        # A writer thread's session is closed after its chunk: its CPU time is read at the chunk's end.
+        # A writer thread's session ends with the run: its CPU time so far is read at each chunk's end.
         wrap(runs, "_chunk_write", lambda *a, **k: _writer_cpu())
         wrap(runs, "bills_write", lambda drafts, **_: len(drafts))
         wrap(runs, "_copy", lambda table, *_: table)
@@ -261,7 +263,7 @@ class Timeline:
         writing = started
         totals_at = next((begin for name, begin, *_ in self.events if name == "run_totals"), ended)
         last_report = None
-        parts["cpu_writers"] = 0.0
+        writer_cpu: dict[int, float] = {}  # a writer session's pid -> its CPU seconds at its last chunk's end
         for name, begin, end, thread, detail in self.events:
             if name == "accounts_ensure":
                 parts["accounts"] += end - begin
@@ -280,13 +282,15 @@ class Timeline:
                 for copy in (e for e in inner if e[0] == "_copy"):
                     parts[tables[copy[4]]] += copy[2] - copy[1]
                     parts["build"] -= copy[2] - copy[1]  # building the rows is what is left of bills_write
-                parts["cpu_writers"] += detail or 0.0
+                if detail is not None:
+                    writer_cpu[detail[0]] = max(writer_cpu.get(detail[0], 0.0), detail[1])
             elif name == "progress_set" and end <= totals_at:
                 last_report = end
         mark = last_report if last_report is not None else writing
         parts["write"] = mark - writing
         parts["finish"] = ended - mark
         parts["total"] = ended - started
+        parts["cpu_writers"] = sum(writer_cpu.values())
         parts["chunks"] = sum(1 for name, *_ in self.events if name == "_chunk_write")
         return parts
 
@@ -332,12 +336,14 @@ def post(admin: Any, project: Any, period: dt.date, timeline: Timeline) -> tuple
     return done, {**parts, "cpu_client": cpu, "cpu_server": server + parts.pop("cpu_writers")}
 
 
-def _writer_cpu() -> float | None:
-    """CPU seconds of this thread's database session, when it is a writer thread's own (the main thread's
-    session is measured around the whole run)."""
+def _writer_cpu() -> tuple[int, float] | None:
+    """(pid, CPU seconds) of this thread's database session, when it is a writer thread's own (the main
+    thread's session is measured around the whole run). A writer's session lives for one run."""
+    from django.db import connection
+
     if threading.current_thread() is threading.main_thread():
         return None
-    return backend_cpu()
+    return connection.connection.info.backend_pid, backend_cpu()
 
 
 def backend_cpu() -> float:
@@ -357,7 +363,10 @@ def backend_cpu() -> float:
 # ------------------------------------------------------------------------------------------ the plain COPY
 def plain_copy(schema: str, run_id: uuid.UUID) -> dict[str, Any]:
     """The run's bills, lines and charge entries read out with COPY TO, then written with COPY FROM into
-    empty copies of the tables, bare and indexed; seconds of each, commit included."""
+    empty copies of the tables: bare; indexed (with their checks and unique and other indexes); and keyed
+    (indexed, plus the same foreign keys to the same parent rows: what PostgreSQL itself must do to store
+    these rows under the ledger's rules). Seconds of each, commit included (deferred keys are checked
+    there). No trigger is copied: the report's sums would count the copies."""
     from django.db import connection, transaction
 
     from modules.fees import runs
@@ -387,13 +396,22 @@ def plain_copy(schema: str, run_id: uuid.UUID) -> dict[str, Any]:
                     buffer += block
             data[table] = (names, bytes(buffer), buffer.count(b"\n"))
     result: dict[str, Any] = {"rows": {table: rows for table, (_n, _d, rows) in data.items()}}
-    variants = {"bare": "INCLUDING DEFAULTS", "indexed": "INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES"}
+    indexed = "INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES"
+    variants = {"bare": "INCLUDING DEFAULTS", "indexed": indexed, "keyed": indexed}
     for variant, like in variants.items():
         with connection.cursor() as cursor:
             cursor.execute("CREATE SCHEMA IF NOT EXISTS bench_copy")
             for table in data:
                 cursor.execute(f"DROP TABLE IF EXISTS bench_copy.{table}")
                 cursor.execute(f'CREATE TABLE bench_copy.{table} (LIKE "{schema}".{table} {like})')
+                if variant == "keyed":  # the table's own foreign keys, to the company's tables (search_path)
+                    cursor.execute(
+                        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                        "WHERE conrelid = %s::regclass AND contype = 'f'",
+                        [f'"{schema}".{table}'],
+                    )
+                    for name, definition in cursor.fetchall():
+                        cursor.execute(f'ALTER TABLE bench_copy.{table} ADD CONSTRAINT "{name}" {definition}')
         server = backend_cpu()
         started = time.perf_counter()
         with transaction.atomic(), connection.cursor() as cursor:
@@ -602,14 +620,16 @@ def main(argv: list[str] | None = None) -> int:
                     if number < options.runs:
                         copied = plain_copy(schema, run.pk)
                         sample.update(
-                            bare=copied["bare"], indexed=copied["indexed"], rows=copied["rows"],
+                            bare=copied["bare"], indexed=copied["indexed"], keyed=copied["keyed"], rows=copied["rows"],
                             bare_cpu=copied["bare_cpu_server"], indexed_cpu=copied["indexed_cpu_server"],
+                            keyed_cpu=copied["keyed_cpu_server"],
                         )  # fmt: skip
                         line += (
                             f"\n             plain COPY of the same {sum(copied['rows'].values()):,} rows "
                             f"({copied['bytes'] / 1e6:.1f} MB): bare {copied['bare']:.2f} s (server CPU "
                             f"{copied['bare_cpu_server']:.2f} s), indexed {copied['indexed']:.2f} s (server CPU "
-                            f"{copied['indexed_cpu_server']:.2f} s)"
+                            f"{copied['indexed_cpu_server']:.2f} s), keyed {copied['keyed']:.2f} s (server CPU "
+                            f"{copied['keyed_cpu_server']:.2f} s)"
                         )
                     posted.append(sample)
                     print(line, flush=True)
@@ -677,7 +697,7 @@ def main(argv: list[str] | None = None) -> int:
         judged = posted[: options.runs]
         keys = (
             "total", "accounts", "start", "plan", "write", "finish", "cpu_client", "cpu_server", "bare", "bare_cpu",
-            "indexed", "indexed_cpu",
+            "indexed", "indexed_cpu", "keyed", "keyed_cpu",
         )  # fmt: skip
         med = {key: median([sample[key] for sample in judged]) for key in keys}
         rows_copied = judged[0]["rows"]
@@ -701,6 +721,8 @@ def main(argv: list[str] | None = None) -> int:
             "bare_cpu": "  CPU time of the database session",
             "indexed": "plain COPY, indexed tables (info)",
             "indexed_cpu": "  CPU time of the database session",
+            "keyed": "plain COPY, indexed tables with the keys (info)",
+            "keyed_cpu": "  CPU time of the database session",
         }
         for key, label in labels.items():
             values = [sample[key] for sample in judged]
@@ -708,6 +730,8 @@ def main(argv: list[str] | None = None) -> int:
         ratio = med["total"] / med["bare"]
         print(f"run_execute / plain COPY (bare):    {ratio:.2f}x")
         print(f"run_execute / plain COPY (indexed): {med['total'] / med['indexed']:.2f}x (info)")
+        print(f"run_execute / plain COPY (keyed):   {med['total'] / med['keyed']:.2f}x (info)")
+        print(f"plain COPY keyed / bare:            {med['keyed'] / med['bare']:.2f}x (info: the database's own share)")
         later = [sample["total"] for sample in posted[options.runs :]]
         if later:
             print(

@@ -13,10 +13,12 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import gc
+import queue
+import threading
 import uuid
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -460,32 +462,72 @@ def run_write(
                 written(write(number, part), plan.seen)
             return billed
         schema = connection.schema_name  # type: ignore[attr-defined]  # django-tenants adds it
-
-        def write_in_schema(number: int, part: list[BillDraft]) -> list[uuid.UUID]:
-            try:
-                with schema_context(schema):
-                    return write(number, part)
-            finally:
-                connection.close()  # this thread's own connection
-
         pending: deque[tuple[Future[list[uuid.UUID]], int]] = deque()
-        with ThreadPoolExecutor(max_workers=writers) as pool:
-            try:
-                for number, part in enumerate(parts):
-                    pending.append((pool.submit(write_in_schema, number, part), plan.seen))
-                    while len(pending) > writers:  # no further ahead than the writers can take
-                        future, seen = pending.popleft()
-                        written(future.result(), seen)
-                while pending:  # in chunk order, so the progress bar moves as chunks finish in sequence
+        with _Writers(writers, schema, write) as pool:
+            for number, part in enumerate(parts):
+                pending.append((pool.submit(number, part), plan.seen))
+                while len(pending) > writers:  # no further ahead than the writers can take
                     future, seen = pending.popleft()
                     written(future.result(), seen)
-            except BaseException:
-                pool.shutdown(cancel_futures=True)  # a failed chunk stops the rest; posting again resumes
-                raise
+            while pending:  # in chunk order, so the progress bar moves as chunks finish in sequence
+                future, seen = pending.popleft()
+                written(future.result(), seen)
     finally:
         if collecting:
             gc.enable()
     return billed
+
+
+class _Writers:
+    """Threads writing a run's chunks, each with one database session in the company's schema for all the
+    chunks it takes (a session per chunk cost a connection each). Leaving the block after a failure
+    cancels the chunks not started (posting again resumes the run)."""
+
+    def __init__(self, count: int, schema: str, write: Callable[[int, list[BillDraft]], list[uuid.UUID]]) -> None:
+        self.tasks: queue.SimpleQueue[tuple[int, list[BillDraft], Future[list[uuid.UUID]]] | None]
+        self.tasks = queue.SimpleQueue()
+        self.threads = [
+            threading.Thread(target=self._work, args=(schema, write), name=f"bill-run-writer-{n}", daemon=True)
+            for n in range(count)
+        ]
+        for thread in self.threads:
+            thread.start()
+
+    def submit(self, number: int, part: list[BillDraft]) -> Future[list[uuid.UUID]]:
+        future: Future[list[uuid.UUID]] = Future()
+        self.tasks.put((number, part, future))
+        return future
+
+    def _work(self, schema: str, write: Callable[[int, list[BillDraft]], list[uuid.UUID]]) -> None:
+        try:
+            with schema_context(schema):
+                while (task := self.tasks.get()) is not None:
+                    number, part, future = task
+                    if not future.set_running_or_notify_cancel():
+                        continue
+                    try:
+                        future.set_result(write(number, part))
+                    except BaseException as error:  # handed to the run's thread, which raises it
+                        future.set_exception(error)
+        finally:
+            connection.close()  # this thread's own session
+
+    def __enter__(self) -> _Writers:
+        return self
+
+    def __exit__(self, kind: Any, *_: Any) -> None:
+        if kind is not None:
+            while True:
+                try:
+                    task = self.tasks.get_nowait()
+                except queue.Empty:
+                    break
+                if task is not None:
+                    task[2].cancel()
+        for _thread in self.threads:
+            self.tasks.put(None)
+        for thread in self.threads:
+            thread.join()
 
 
 def _chunk_write(
