@@ -337,9 +337,7 @@ def test_an_entry_on_a_line_of_another_account_is_refused_at_commit(books: Books
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
-def test_an_entry_carries_its_lines_item_and_only_a_line_entry_has_one(
-    books: Books, company_a: CompanyFixture
-) -> None:
+def test_an_entry_carries_its_lines_item_and_only_a_line_entry_has_one(books: Books, company_a: CompanyFixture) -> None:
     with in_company(company_a):
         other_item = fees_support.item("certificate")
         assert other_item.pk != books.line_a.charge_item_id
