@@ -9,9 +9,14 @@ class HelpdeskConfig(AppConfig):
 
     def ready(self) -> None:
         from wuye.core.seeding import register_seeder
+        from wuye.portal.navigation import NavItem, register
 
         from . import policies
         from .seeding import helpdesk_seed
 
         register_seeder("helpdesk", helpdesk_seed, order=50)
-        del policies  # imported for its role grants
+        register(NavItem("helpdesk.queue", _("Requests"), "helpdesk:queue", permission=policies.VIEW, order=15))
+        register(
+            NavItem("helpdesk.daily", _("Daily check"), "helpdesk:daily", permission=policies.DUTY_CHECK, order=16)
+        )
+        register(NavItem("helpdesk.my", _("My requests"), "helpdesk:my_requests", area="owner", order=25))

@@ -974,7 +974,14 @@ def visit_record(
         if reached
         else _("Owner not reached (attempt %(attempt)d)") % {"attempt": visit.attempt}
     )
-    _event(request, EventKind.VISITED, actor=by, text=f"{summary} {visit.comment}".strip(), from_status=request.status)
+    _event(
+        request,
+        EventKind.VISITED,
+        actor=by,
+        text=f"{summary} {visit.comment}".strip(),
+        from_status=request.status,
+        at=now,
+    )
     if resolved:
         before = request.status
         request.status, request.closed_at, request.visit_due_at = Status.CLOSED, now, None

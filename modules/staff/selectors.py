@@ -171,3 +171,16 @@ def zone_managers_of(*, zone_id: Any) -> list[Any]:
             "member__user"
         )
     ]
+
+
+def departments_active() -> QuerySet[Department]:
+    return Department.objects.filter(is_active=True).order_by("sort_order", "name")
+
+
+def members_in_project(*, project_id: Any) -> QuerySet[StaffMember]:
+    """The active staff of a project who belong to a department: who work can be assigned to."""
+    return (
+        StaffMember.objects.filter(project_id=project_id, department__isnull=False, user__is_active=True)
+        .select_related("user", "department")
+        .order_by("department__sort_order", "user__name")
+    )
