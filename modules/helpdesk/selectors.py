@@ -178,7 +178,7 @@ class Board:
 BOARD_STATUSES = (Status.NEW, Status.DISPATCHED, Status.ACCEPTED, Status.ON_SITE, Status.WAITING, Status.DONE)
 
 
-def board(*, viewer: Any, project: Any = None, per_column: int = 20) -> Board:
+def board(*, viewer: Any, project: Any = None, per_column: int = 10) -> Board:
     """The open work by status (a board), the oldest first in each column. One query for the counts and
     one per column."""
     requests = _staff_requests(viewer)
@@ -205,7 +205,7 @@ class DailyCheck:
     open_total: int
 
 
-def daily_check(*, viewer: Any, project: Any = None, limit: int = 200, now: dt.datetime | None = None) -> DailyCheck:
+def daily_check(*, viewer: Any, project: Any = None, limit: int = 60, now: dt.datetime | None = None) -> DailyCheck:
     """The CS manager's daily check (DOMAIN.md §4): the last day's duty log, and the open requests with
     their progress, overdue first (most overdue first), then by deadline."""
     require(viewer, policies.DUTY_CHECK)

@@ -8,12 +8,14 @@ that is a 403 or 404 answers with the portal's refusal page, any other shows on 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -26,11 +28,11 @@ from wuye.accounts.models import User
 from wuye.accounts.policies import acting_user
 from wuye.core.errors import NotFound, PolicyDenied, ServiceError
 from wuye.core.ids import as_uuid
-from wuye.portal.views import message_page, refusal
+from wuye.portal.views import form_errors_add, message_page, refusal
 
 from . import policies, selectors, services
 from .api import photo_response
-from .models import Kind, PhotoStage, Status
+from .models import Channel, Grade, Kind, PhotoStage, Status
 
 PAGE_SIZE = 30
 STATUS_BADGES = {
@@ -366,3 +368,163 @@ def my_request(request: HttpRequest, request_id: str) -> HttpResponse:
         messages.error(request, error.message)
         found = selectors.owner_request_get(user=owner, request_id=request_id)
     return _page(request, "my_request.html", {"item": found, "stages": PhotoStage})
+
+
+# ------------------------------------------------------------------------------------------ reception
+class ReceptionForm(forms.Form):
+    channel = forms.ChoiceField(label=gettext_lazy("How"), choices=Channel.choices)
+    project = forms.ChoiceField(label=gettext_lazy("Project"))
+    unit = forms.CharField(
+        label=gettext_lazy("Unit"), required=False, max_length=60,
+        help_text=gettext_lazy("Building and unit number, like 3栋 1201"),
+    )  # fmt: skip
+    visitor_name = forms.CharField(label=gettext_lazy("Name"), required=False, max_length=100)
+    phone = forms.CharField(label=gettext_lazy("Phone"), required=False, max_length=32)
+    topic = forms.CharField(label=gettext_lazy("About"), max_length=200)
+    notes = forms.CharField(label=gettext_lazy("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    kind = forms.ChoiceField(
+        label=gettext_lazy("Make it a request"), required=False,
+        choices=[("", gettext_lazy("No, only log it")), *Kind.choices],
+    )  # fmt: skip
+    grade = forms.ChoiceField(label=gettext_lazy("Grade"), required=False, choices=[("", "—"), *Grade.choices])
+    place = forms.CharField(label=gettext_lazy("Where, for a common area"), required=False, max_length=200)
+    department = forms.ChoiceField(label=gettext_lazy("Dispatch to"), required=False)
+
+
+def _unit_named(viewer: Any, project_id: Any, text: str) -> Any:
+    """The unit "3栋 1201" (building, then number) of the project, in the viewer's scope."""
+    from modules.estate import selectors as estate_selectors
+
+    parts = text.replace("-", " ").split()
+    if len(parts) != 2:
+        raise ServiceError(
+            _("Give the building and the unit number, like 3栋 1201."), code="unit_unknown", field="unit"
+        )
+    building, number = parts
+    found = list(estate_selectors.unit_list(viewer=viewer, project=project_id).filter(building__name=building,
+                                                                                      number=number)[:2])  # fmt: skip
+    if len(found) != 1:
+        raise ServiceError(_("No such unit in this project."), code="unit_unknown", field="unit")
+    return found[0]
+
+
+@login_required
+def reception(request: HttpRequest) -> HttpResponse:
+    """The reception log (业户接待): log a visit or call in seconds, and make it a request at once."""
+    from modules.estate import selectors as estate_selectors
+
+    try:
+        viewer = _staff(request)
+        entries = selectors.reception_list(viewer=viewer, day=timezone.localdate())
+    except ServiceError as error:
+        return refusal(request, error)
+    form = ReceptionForm(request.POST or None)
+    _choices(form, "project").choices = [(str(p.pk), p.name) for p in estate_selectors.project_list(viewer=viewer)]
+    _choices(form, "department").choices = [("", "—")] + [
+        (d.code, d.name) for d in staff_selectors.departments_active()
+    ]
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                project = estate_selectors.project_get(viewer=viewer, project_id=data["project"])
+                unit = _unit_named(viewer, project.pk, data["unit"]) if data["unit"].strip() else None
+                entry = services.reception_log(
+                    by=viewer, channel=data["channel"], topic=data["topic"], project=project, unit=unit,
+                    visitor_name=data["visitor_name"], phone=data["phone"], notes=data["notes"],
+                )  # fmt: skip
+                if data["kind"]:
+                    department = staff_selectors.department_by_code(data["department"] or None)
+                    made = services.request_raise(
+                        by=viewer, kind=data["kind"], grade=data["grade"] or None, channel=data["channel"],
+                        title=data["topic"], description=data["notes"], project=project, unit=unit,
+                        place=data["place"], contact_name=data["visitor_name"], contact_phone=data["phone"],
+                        reception=entry, department=department,
+                    )  # fmt: skip
+                    messages.success(request, _("Request %(number)s raised.") % {"number": made.number})
+                    return redirect("helpdesk:request_detail", request_id=made.pk)
+            messages.success(request, _("Logged."))
+            return redirect("helpdesk:reception")
+        except ServiceError as error:
+            if error.http_status in (403, 404) and error.field is None:
+                return refusal(request, error)
+            form_errors_add(form, error)
+    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    return _page(request, "reception.html", {"form": form, "page": page, "query": ""})
+
+
+# ------------------------------------------------------------------------------------------ reports, ratings, notices
+@login_required
+def satisfaction(request: HttpRequest) -> HttpResponse:
+    """Owners' satisfaction on return visits, per department and per person, over a period."""
+    until = timezone.localdate()
+    since = until - dt.timedelta(days=30)
+    try:
+        since = dt.date.fromisoformat(request.GET.get("since") or since.isoformat())
+        until = dt.date.fromisoformat(request.GET.get("until") or until.isoformat())
+    except ValueError:
+        messages.error(request, _("Give dates as YYYY-MM-DD."))
+    try:
+        report = selectors.satisfaction_report(viewer=acting_user(request), since=since, until=until)
+    except ServiceError as error:
+        return refusal(request, error)
+    return _page(request, "satisfaction.html", {"report": report, "since": since, "until": until})
+
+
+class RatingForm(forms.Form):
+    staff = forms.ChoiceField(label=gettext_lazy("Staff member"))
+    score = forms.TypedChoiceField(
+        label=gettext_lazy("Score"), coerce=int, choices=[(n, str(n)) for n in range(5, 0, -1)]
+    )
+    comment = forms.CharField(label=gettext_lazy("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+@login_required
+def ratings(request: HttpRequest) -> HttpResponse:
+    """Zone managers rate the staff of other departments who work in their zones' project (DOMAIN.md §1)."""
+    viewer = acting_user(request)
+    try:
+        rows = selectors.rating_list(viewer=viewer)
+    except ServiceError as error:
+        return refusal(request, error)
+    form = None
+    if policies.can(viewer, policies.RATE_STAFF):
+        form = RatingForm(request.POST or None)
+        member = staff_selectors.staff_member_of(viewer)
+        people = (
+            staff_selectors.members_in_project(project_id=member.project_id) if member and member.project_id else []
+        )
+        _choices(form, "staff").choices = [
+            (str(m.user_id), f"{m.user.name} · {m.department.name if m.department else ''}")
+            for m in people
+            if m.department is not None and m.department.code != services.CUSTOMER_SERVICE_DEPARTMENT
+        ]
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.staff_rate(
+                    by=viewer, staff=_staff_user(form.cleaned_data["staff"]), score=form.cleaned_data["score"],
+                    comment=form.cleaned_data["comment"],
+                )  # fmt: skip
+                messages.success(request, _("Rating recorded."))
+                return redirect("helpdesk:ratings")
+            except ServiceError as error:
+                form_errors_add(form, error)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return _page(request, "ratings.html", {"form": form, "page": page, "query": ""})
+
+
+@login_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    """The user's in-app notifications, newest first; opening the page marks none read, each link does."""
+    user = acting_user(request)
+    if request.method == "POST":
+        try:
+            notice = services.notification_read(user=user, notification_id=as_uuid(request.POST.get("id")))
+        except ServiceError as error:
+            return refusal(request, error)
+        if notice.request_id is not None:
+            name = "helpdesk:my_request" if user.kind == "owner" else "helpdesk:request_detail"
+            return redirect(name, request_id=notice.request_id)
+        return redirect("helpdesk:notifications")
+    page = Paginator(selectors.notification_list(user=user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return _page(request, "notifications.html", {"page": page, "query": ""})
