@@ -11,7 +11,8 @@ The data (not measured; written in bulk, not through the services): one project 
 buildings and 10,000 units; a CS manager, a zone manager of one zone, and 20 engineers in the engineering
 department; 100,000 requests raised over the last year, of every kind, most of them closed, 1 in 10 still
 open (dispatched, accepted, on site or waiting), a third of the open ones overdue; each with its "raised"
-event. Then ANALYZE, as autovacuum would within a minute.
+event. Then VACUUM ANALYZE of the two tables, as autovacuum does to freshly inserted tables within a
+minute (the counts of the pagination are index-only scans only once the visibility map is set).
 
 What is measured: the wall clock of Django's test client around one GET, in this process (tenant routing,
 middleware, authentication, permission and scope checks, the queries, rendering), as for the unit list.
@@ -131,7 +132,8 @@ def setup(total: int) -> dict[str, Any]:
             batch_size=5000,
         )
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            cursor.execute("VACUUM ANALYZE helpdesk_request")
+            cursor.execute("VACUUM ANALYZE helpdesk_requestevent")
         tokens = {
             who: account_services.api_token_create(user=user, name="bench")[1]
             for who, user in (("cs_manager", cs_manager), ("engineer", engineers[0]), ("zone", zone_manager))
