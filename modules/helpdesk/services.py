@@ -1119,6 +1119,11 @@ def deadline_policy_set(
     return policy
 
 
+def department_modes() -> dict[uuid.UUID, str]:
+    """Each department's dispatch mode that is not the default (assign)."""
+    return dict(DepartmentDesk.objects.values_list("department_id", "mode"))
+
+
 @transaction.atomic
 def department_mode_set(*, by: Any, department: Any, mode: str) -> DepartmentDesk:
     require(by, policies.SETTINGS)

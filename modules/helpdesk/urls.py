@@ -16,6 +16,7 @@ urlpatterns = [
     path("satisfaction/", views.satisfaction, name="satisfaction"),
     path("ratings/", views.ratings, name="ratings"),
     path("notifications/", views.notifications, name="notifications"),
+    path("settings/", views.settings_page, name="settings"),
     path("my/", views.my_requests, name="my_requests"),
     path("my/<uuid:request_id>/", views.my_request, name="my_request"),
 ]

@@ -528,3 +528,71 @@ def notifications(request: HttpRequest) -> HttpResponse:
         return redirect("helpdesk:notifications")
     page = Paginator(selectors.notification_list(user=user), PAGE_SIZE).get_page(request.GET.get("page"))
     return _page(request, "notifications.html", {"page": page, "query": ""})
+
+
+# ------------------------------------------------------------------------------------------ settings
+class DeadlineForm(forms.Form):
+    kind_grade = forms.ChoiceField(label=gettext_lazy("Kind and grade"))
+    project = forms.ChoiceField(label=gettext_lazy("Project"), required=False)
+    respond_minutes = forms.IntegerField(label=gettext_lazy("Accept within (minutes)"), min_value=1)
+    attend_minutes = forms.IntegerField(label=gettext_lazy("On site within (minutes)"), min_value=1, required=False)
+    close_minutes = forms.IntegerField(label=gettext_lazy("Done within (minutes)"), min_value=1)
+    escalate_every_minutes = forms.IntegerField(label=gettext_lazy("Escalate every (minutes)"), min_value=1)
+
+
+@login_required
+def settings_page(request: HttpRequest) -> HttpResponse:
+    """Deadlines per kind and grade (the company's defaults and projects' own), and how each department
+    takes its requests (assign or grab)."""
+    from modules.estate import selectors as estate_selectors
+
+    from .models import COMPLAINT_GRADES, OTHER_GRADES, DispatchMode
+
+    viewer = acting_user(request)
+    try:
+        rows = list(selectors.deadline_policies(viewer=viewer))
+    except ServiceError as error:
+        return refusal(request, error)
+    may_change = policies.can(viewer, policies.SETTINGS)
+    form = DeadlineForm(request.POST if request.POST.get("form") == "deadline" else None)
+    _choices(form, "kind_grade").choices = [
+        (f"{kind}:{grade}", f"{Kind(kind).label} · {Grade(grade).label}")
+        for kind in Kind.values
+        for grade in (COMPLAINT_GRADES if kind == Kind.COMPLAINT else OTHER_GRADES)
+    ]
+    _choices(form, "project").choices = [("", gettext_lazy("Company default"))] + [
+        (str(p.pk), p.name) for p in estate_selectors.project_list(viewer=viewer)
+    ]
+    if request.method == "POST" and may_change:
+        try:
+            if request.POST.get("form") == "mode":
+                department = staff_selectors.department_by_code(request.POST.get("department") or None)
+                if department is None:
+                    raise NotFound(_("No such department."))
+                services.department_mode_set(by=viewer, department=department, mode=request.POST.get("mode", ""))
+                messages.success(request, _("Saved."))
+                return redirect("helpdesk:settings")
+            if form.is_valid():
+                data = form.cleaned_data
+                kind, grade = data["kind_grade"].split(":")
+                project_id = data["project"]
+                services.deadline_policy_set(
+                    by=viewer, kind=kind, grade=grade,
+                    project=estate_selectors.project_get(viewer=viewer, project_id=project_id) if project_id else None,
+                    respond_minutes=data["respond_minutes"], attend_minutes=data["attend_minutes"],
+                    close_minutes=data["close_minutes"], escalate_every_minutes=data["escalate_every_minutes"],
+                )  # fmt: skip
+                messages.success(request, _("Saved."))
+                return redirect("helpdesk:settings")
+        except ServiceError as error:
+            if error.http_status == 403:
+                return refusal(request, error)
+            form_errors_add(form, error)
+    modes = services.department_modes()
+    departments = [(d, modes.get(d.pk, DispatchMode.ASSIGN)) for d in staff_selectors.departments_active()]
+    return _page(
+        request,
+        "settings.html",
+        {"rows": rows, "form": form if may_change else None, "departments": departments, "modes": DispatchMode.choices,
+         "may_change": may_change},
+    )  # fmt: skip

@@ -174,3 +174,40 @@ def test_other_pages_answer(company_a: CompanyFixture, site: support.Site, compa
     zone = _signed_in(company_client, company_a, site.zone_manager)
     assert zone.get("/helpdesk/ratings/").status_code == 200
     assert zone.get("/helpdesk/satisfaction/").status_code == 403
+
+
+def test_the_settings_page_sets_deadlines_and_dispatch_modes(
+    company_a: CompanyFixture, site: support.Site, company_client: Any
+) -> None:
+    from modules.helpdesk.models import DeadlinePolicy, DepartmentDesk
+
+    manager = _signed_in(company_client, company_a, site.cs_manager)
+    page = manager.get("/helpdesk/settings/")
+    assert page.status_code == 200 and "Company default" in page.content.decode()
+    saved = manager.post(
+        "/helpdesk/settings/",
+        {"form": "deadline", "kind_grade": "complaint:major", "project": str(site.project.pk), "respond_minutes": "30",
+         "close_minutes": "720", "escalate_every_minutes": "60"},
+    )  # fmt: skip
+    assert saved.status_code == 302
+    out_of_order = manager.post(
+        "/helpdesk/settings/",
+        {"form": "deadline", "kind_grade": "repair:urgent", "project": str(site.project.pk), "respond_minutes": "90",
+         "attend_minutes": "60", "close_minutes": "30", "escalate_every_minutes": "60"},
+    )  # fmt: skip
+    assert out_of_order.status_code == 200 and "accepted before it is attended" in out_of_order.content.decode()
+    assert (
+        manager.post("/helpdesk/settings/", {"form": "mode", "department": "engineering", "mode": "grab"}).status_code
+        == 302
+    )
+    with in_company(company_a):
+        own = DeadlinePolicy.objects.get(project=site.project, kind="complaint", grade="major")
+        assert (own.respond_minutes, own.attend_minutes, own.close_minutes) == (30, None, 720)
+        assert not DeadlinePolicy.objects.filter(project=site.project, kind="repair").exists()
+        assert DepartmentDesk.objects.get(department=site.engineering).mode == "grab"
+    # Staff who may not change settings see them and cannot post.
+    engineer = _signed_in(company_client, company_a, site.engineer)
+    assert engineer.get("/helpdesk/settings/").status_code == 200
+    engineer.post("/helpdesk/settings/", {"form": "mode", "department": "engineering", "mode": "assign"})
+    with in_company(company_a):
+        assert DepartmentDesk.objects.get(department=site.engineering).mode == "grab"
