@@ -73,7 +73,7 @@ class Status(models.TextChoices):
     ACCEPTED = "accepted", _("Accepted")  # 已受理
     ON_SITE = "on_site", _("On site")  # 已到场
     WAITING = "waiting", _("Waiting for the owner")  # 等待业主 (the clock is paused)
-    DONE = "done", _("Done")  # 已完成 (awaiting the return visit)
+    DONE = "done", pgettext_lazy("request", "Done")  # 已完成 (awaiting the return visit)
     CLOSED = "closed", pgettext_lazy("request", "Closed")  # 已关闭
 
 
@@ -364,7 +364,7 @@ class EventKind(models.TextChoices):
     MATERIAL = "material", _("Materials")
     PAUSED = "paused", _("Waiting for the owner")
     RESUMED = "resumed", _("Work resumed")
-    COMPLETED = "completed", _("Done")
+    COMPLETED = "completed", pgettext_lazy("request", "Done")
     BILLED = "billed", _("Billed")
     CLOSED = "closed", pgettext_lazy("request", "Closed")
     VISITED = "visited", _("Return visit")
