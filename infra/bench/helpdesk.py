@@ -150,8 +150,11 @@ def setup(total: int) -> dict[str, Any]:
     return {
         "requests": count,
         "api": {who: Client(HTTP_HOST=host, HTTP_AUTHORIZATION=f"Bearer {t}") for who, t in tokens.items()},
-        "page": {"cs_manager": page_client(cs_manager), "engineer": page_client(engineers[0]),
-                 "zone": page_client(zone_manager)},  # fmt: skip
+        "page": {
+            "cs_manager": page_client(cs_manager),
+            "engineer": page_client(engineers[0]),
+            "zone": page_client(zone_manager),
+        },
     }
 
 
