@@ -361,6 +361,17 @@ RequestMaterialApi = _action(
     ),
     MaterialInput,
 )
+
+
+class PriceInput(serializers.Serializer):
+    price = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+
+RequestPriceApi = _action(
+    "Set a special service's price",
+    lambda u, r, d: services.price_set(by=u, request=r, price=d["price"]),
+    PriceInput,
+)
 RequestCompleteApi = _action(
     "Finish the work (bills a special service once)",
     lambda u, r, d: services.request_complete(by=u, request=r, resolution=d["resolution"]),

@@ -15,6 +15,7 @@ urlpatterns = [
     path("requests/<uuid:request_id>/notes/", api.RequestNoteApi.as_view(), name="api-helpdesk-notes"),
     path("requests/<uuid:request_id>/photos/", api.RequestPhotoApi.as_view(), name="api-helpdesk-photos"),
     path("requests/<uuid:request_id>/materials/", api.RequestMaterialApi.as_view(), name="api-helpdesk-materials"),
+    path("requests/<uuid:request_id>/price/", api.RequestPriceApi.as_view(), name="api-helpdesk-price"),
     path("requests/<uuid:request_id>/complete/", api.RequestCompleteApi.as_view(), name="api-helpdesk-complete"),
     path("requests/<uuid:request_id>/close/", api.RequestCloseApi.as_view(), name="api-helpdesk-close"),
     path("requests/<uuid:request_id>/visits/", api.RequestVisitApi.as_view(), name="api-helpdesk-visits"),

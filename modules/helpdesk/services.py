@@ -812,6 +812,23 @@ def material_add(*, by: Any, request: Request, description: str, quantity: Any, 
     return line
 
 
+@transaction.atomic
+def price_set(*, by: Any, request: Request, price: Any) -> Request:
+    """The price agreed with the owner for a special service (an owner's request comes without one)."""
+    request = _locked(request)
+    _require_request(by, request, policies.DISPATCH)
+    if request.kind != Kind.SPECIAL_SERVICE:
+        raise ServiceError(_("Only special services have a price."), code="price_not_allowed", field="price")
+    if not request.is_open:
+        raise ServiceError(_("This request is finished."), code="request_finished", field="price")
+    amount = _money(price, field="price", allow_zero=False)
+    before = request.price
+    request.price = amount
+    _save(request, now=timezone.now())
+    _event(request, EventKind.NOTE, actor=by, text=f"{before or '—'} → {amount}", from_status=request.status)
+    return request
+
+
 def service_total(request: Request) -> Decimal:
     """What a special service costs the household: its agreed price and its materials."""
     materials = sum((line.amount for line in request.materials.all()), Decimal("0.00"))

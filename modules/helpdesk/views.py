@@ -143,6 +143,7 @@ def request_detail(request: HttpRequest, request_id: str) -> HttpResponse:
         "visit": policies.can(viewer, policies.VISIT) and found.status == Status.DONE,
         "photo": found.status in (Status.ACCEPTED, Status.ON_SITE, Status.WAITING, Status.DONE),
         "material": found.kind == Kind.SPECIAL_SERVICE and found.status in (Status.ACCEPTED, Status.ON_SITE),
+        "price": found.kind == Kind.SPECIAL_SERVICE and found.is_open and policies.can(viewer, policies.DISPATCH),
     }
     form = _dispatch_form(viewer, found) if can["dispatch"] else None
     return _page(request, "request_detail.html", {"item": found, "can": can, "dispatch_form": form})
@@ -201,6 +202,9 @@ def _act(viewer: Any, found: Any, action: str, post: Any, files: Any) -> str:
             unit_price=post.get("unit_price", ""),
         )
         return _("Materials added.")
+    if action == "price":
+        services.price_set(by=viewer, request=found, price=post.get("price", ""))
+        return _("Price set.")
     if action == "complete":
         services.request_complete(by=viewer, request=found, resolution=post.get("resolution", ""))
         return _("Done.")

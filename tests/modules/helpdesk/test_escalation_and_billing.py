@@ -15,7 +15,7 @@ from modules.helpdesk import services, tasks
 from modules.helpdesk.models import Notification, Request, ServiceCharge, Status
 from tests.support import helpdesk as support
 from wuye.core import sms
-from wuye.core.errors import ServiceError
+from wuye.core.errors import PolicyDenied, ServiceError
 from wuye.testing.plugin import CompanyFixture, in_company
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
@@ -143,3 +143,29 @@ def test_a_special_service_without_a_price_is_not_finished(company_a: CompanyFix
         assert refused.value.code == "price_required"
         request.refresh_from_db()
         assert request.status == Status.ACCEPTED and not Bill.objects.filter(account__unit=site.unit).exists()
+
+
+def test_an_owners_special_service_is_priced_by_the_desk_then_billed(
+    company_a: CompanyFixture, site: support.Site
+) -> None:
+    with in_company(company_a):
+        request = services.request_submit(owner=site.owner, unit=site.unit, kind="special_service", title="清洗油烟机")
+        assert request.price is None
+        with pytest.raises(ServiceError) as zero:
+            services.price_set(by=site.cs_staff, request=request, price="0")
+        assert zero.value.code == "amount_not_positive"
+        with pytest.raises(PolicyDenied):
+            services.price_set(by=site.engineer, request=request, price="60.00")
+        request = services.price_set(by=site.cs_staff, request=request, price="60.00")
+        request = services.request_dispatch(
+            by=site.cs_staff, request=request, department=site.engineering, assignee=site.engineer
+        )
+        services.request_complete(by=site.engineer, request=services.request_accept(by=site.engineer, request=request))
+        assert [bill.amount for bill in Bill.objects.filter(account__unit=site.unit)] == [Decimal("60.00")]
+        with pytest.raises(ServiceError) as finished:
+            services.price_set(by=site.cs_staff, request=request, price="80.00")
+        assert finished.value.code == "request_finished"
+        repair = services.request_raise(by=site.cs_staff, kind="repair", title="x", unit=site.unit)
+        with pytest.raises(ServiceError) as not_service:
+            services.price_set(by=site.cs_staff, request=repair, price="10.00")
+        assert not_service.value.code == "price_not_allowed"
