@@ -169,3 +169,24 @@ def test_an_owners_special_service_is_priced_by_the_desk_then_billed(
         with pytest.raises(ServiceError) as not_service:
             services.price_set(by=site.cs_staff, request=repair, price="10.00")
         assert not_service.value.code == "price_not_allowed"
+
+
+def test_beat_escalates_each_company_in_its_own_schema(
+    company_a: CompanyFixture, company_b: CompanyFixture, site: support.Site
+) -> None:
+    from django.conf import settings
+
+    from wuye.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["companies-helpdesk-escalation"]
+    assert entry["task"] == "tenants.tasks.fan_out"
+    assert entry["kwargs"]["task_name"] in app.tasks
+    with in_company(company_a), time_machine.travel(T0, tick=False) as clock:
+        request = _complaint(site)
+        clock.move_to(T0 + dt.timedelta(days=2, hours=1))
+        # Company B's tick sees none of A's overdue work.
+        with in_company(company_b):
+            assert tasks.overdue_escalate() == 0
+        request.refresh_from_db()
+        assert request.escalation_level == 0
+        assert tasks.overdue_escalate() == 2
