@@ -487,6 +487,10 @@ def request_submit(
         raise ServiceError(
             _("Attach at most %(count)d photos.") % {"count": PHOTOS_PER_STAGE}, code="too_many_photos", field="photos"
         )
+    # Every photo is checked before anything is written: a bad seventh file leaves no request and no file.
+    for upload in photos:
+        _check_image(upload)
+        upload.seek(0)
     # The owner picks the kind; the grade (a complaint's severity) is the service centre's to set.
     person = getattr(owner, "person", None)
     request = _create(

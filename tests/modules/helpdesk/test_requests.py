@@ -215,6 +215,35 @@ def test_the_seventh_photo_is_refused(company_a: CompanyFixture, site: support.S
         assert Request.objects.count() == before
 
 
+def test_a_bad_photo_among_good_ones_leaves_no_request_and_no_file(
+    company_a: CompanyFixture, site: support.Site
+) -> None:
+    from django.core.files.storage import default_storage
+
+    with in_company(company_a):
+        before = Request.objects.count()
+        folder_before = _stored_files(default_storage)
+        fake = SimpleUploadedFile("3.jpg", b"not an image", content_type="image/jpeg")
+        with pytest.raises(ServiceError) as refused:
+            services.request_submit(
+                owner=site.owner,
+                unit=site.unit,
+                kind="repair",
+                title="漏水",
+                photos=[support.png(), support.png(), fake],
+            )
+        assert refused.value.code == "photo_not_image"
+        assert Request.objects.count() == before
+        assert _stored_files(default_storage) == folder_before
+
+
+def _stored_files(storage: object) -> set[str]:
+    from pathlib import Path
+
+    root = Path(storage.path("helpdesk"))  # type: ignore[attr-defined]
+    return {str(path) for path in root.rglob("*") if path.is_file()}
+
+
 def test_an_owner_submits_only_for_their_own_household(company_a: CompanyFixture, site: support.Site) -> None:
     with in_company(company_a):
         with pytest.raises(ServiceError) as refused:
