@@ -887,11 +887,10 @@ def request_complete(*, by: Any, request: Request, resolution: str = "") -> Requ
     charge = _bill_once(request)
     if charge is not None:
         _event(request, EventKind.BILLED, actor=by, text=str(charge.amount), from_status=request.status, at=now)
-    notify(
-        [*_zone_managers(request), request.owner_user],
-        request=request,
-        text=_("Done: %(number)s %(title)s") % _names(request),
-    )
+    done = _("Done: %(number)s %(title)s") % _names(request)
+    notify(_zone_managers(request), request=request, text=done)
+    # The owner who asked hears by e-mail and text message too: the return visit is theirs to answer.
+    notify([request.owner_user], request=request, text=done, urgent=True)
     return request
 
 

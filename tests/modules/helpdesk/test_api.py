@@ -249,3 +249,66 @@ def test_the_openapi_schema_names_the_helpdesk_routes(company_a: CompanyFixture,
     for route in ("/api/v1/helpdesk/requests/", "/api/v1/helpdesk/requests/{request_id}/dispatch/",
                   "/api/v1/helpdesk/photos/{photo_id}/", "/api/v1/helpdesk/my/requests/"):  # fmt: skip
         assert route in paths, route
+
+
+def test_the_desks_other_routes(
+    company_a: CompanyFixture, site: support.Site, api_client: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.core import mail
+    from django.utils import timezone
+
+    manager = _client(api_client, company_a, site.cs_manager)
+    logged = manager.post(
+        f"{API}/reception/",
+        {"channel": "visit", "topic": "咨询停车", "unit": str(site.unit.pk), "visitor_name": "刘女士"},
+        format="json",
+    )
+    assert logged.status_code == 201 and logged.json()["project"] == str(site.project.pk)
+    raised = manager.post(
+        f"{API}/requests/",
+        {"kind": "consultation", "title": "咨询停车", "reception": logged.json()["id"], "unit": str(site.unit.pk)},
+        format="json",
+    )
+    assert raised.status_code == 201
+    assert [row["topic"] for row in manager.get(f"{API}/reception/").json()["results"]] == ["咨询停车"]
+    now = timezone.now()
+    shift = {"project": str(site.project.pk), "shift_start": (now - timezone.timedelta(hours=8)).isoformat(),
+             "shift_end": now.isoformat(), "events": "平安无事"}  # fmt: skip
+    entry = manager.post(f"{API}/duty-log/", shift, format="json")
+    assert entry.status_code == 201
+    checked = manager.post(f"{API}/duty-log/{entry.json()['id']}/check/")
+    assert checked.status_code == 200 and checked.json()["checked_at"] is not None
+    backwards = manager.post(f"{API}/duty-log/", {**shift, "shift_end": shift["shift_start"]}, format="json")
+    assert backwards.status_code == 400 and backwards.json()["error"]["code"] == "shift_order"
+    deadline = {"project": str(site.project.pk), "kind": "repair", "grade": "normal", "respond_minutes": 30,
+                "attend_minutes": 600, "close_minutes": 1440}  # fmt: skip
+    assert manager.put(f"{API}/deadlines/", deadline, format="json").json()["attend_minutes"] == 600
+    wrong = manager.put(f"{API}/deadlines/", {**deadline, "close_minutes": 20}, format="json")
+    assert wrong.status_code == 400 and wrong.json()["error"]["code"] == "deadline_order"
+    mode = {"department": "engineering", "mode": "grab"}
+    assert manager.put(f"{API}/dispatch-modes/", mode, format="json").json() == mode
+    board = manager.get(f"{API}/requests/board/").json()
+    assert {column["status"]: column["count"] for column in board}["new"] == 1
+    zone = _client(api_client, company_a, site.zone_manager)
+    rated = zone.post(f"{API}/ratings/", {"staff": str(site.engineer.pk), "score": 5}, format="json")
+    assert rated.status_code == 201 and rated.json()["staff_name"] == site.engineer.name
+    again = zone.post(f"{API}/ratings/", {"staff": str(site.engineer.pk), "score": 4}, format="json")
+    assert again.status_code == 400 and again.json()["error"]["code"] == "already_rated"
+    # The owner who asked hears that the work is done, in the app and by e-mail.
+    mail.outbox.clear()
+    with in_company(company_a):
+        request = services.request_submit(owner=site.owner, unit=site.unit, kind="repair", title="水龙头滴水")
+        request = services.request_dispatch(
+            by=site.cs_staff, request=request, department=site.engineering, assignee=site.engineer
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            services.request_complete(
+                by=site.engineer, request=services.request_accept(by=site.engineer, request=request)
+            )
+    assert [message.to for message in mail.outbox] == [[site.owner.email]]
+    owner = _client(api_client, company_a, site.owner)
+    notices = owner.get(f"{API}/notifications/").json()["results"]
+    assert [n["request"] for n in notices] == [str(request.pk)] and notices[0]["read_at"] is None
+    read = owner.post(f"{API}/notifications/{notices[0]['id']}/read/")
+    assert read.status_code == 200 and read.json()["read_at"] is not None
+    assert manager.post(f"{API}/notifications/{notices[0]['id']}/read/").status_code == 404
