@@ -18,7 +18,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from wuye.testing.plugin import CompanyFixture, CompanyPage, in_company
 
@@ -82,33 +81,9 @@ def leak(browser_for: Any, alpha: CompanyFixture, committed_db: None) -> Iterato
 
 
 def _remove(company: CompanyFixture, made: Leak) -> None:
-    from modules.estate.models import Building, Project, Unit
-    from modules.households.models import Ownership, Person
-    from modules.staff.models import StaffMember
-    from wuye.accounts.models import User
+    from tests.support import helpdesk as support
 
-    with in_company(company):
-        with connection.cursor() as cursor:
-            cursor.execute("SET session_replication_role = replica")
-            try:
-                requests = "SELECT id FROM helpdesk_request WHERE project_id = %s"
-                for table in ("helpdesk_requestevent", "helpdesk_requestphoto", "helpdesk_returnvisit",
-                              "helpdesk_pause", "helpdesk_notification"):  # fmt: skip
-                    cursor.execute(f"DELETE FROM {table} WHERE request_id IN ({requests})", [made.project.pk])
-                cursor.execute(
-                    "DELETE FROM helpdesk_notification WHERE user_id = ANY(%s)", [[u.pk for u in made.users]]
-                )
-                cursor.execute("DELETE FROM helpdesk_request WHERE project_id = %s", [made.project.pk])
-            finally:
-                cursor.execute("SET session_replication_role = DEFAULT")
-        people = list(Ownership.objects.filter(unit__project=made.project).values_list("person_id", flat=True))
-        Ownership.objects.filter(unit__project=made.project).delete()
-        Person.objects.filter(pk__in=people).delete()
-        StaffMember.objects.filter(user__in=made.users).delete()
-        User.objects.filter(pk__in=[u.pk for u in made.users]).delete()
-        Unit.objects.filter(project=made.project).delete()
-        Building.objects.filter(project=made.project).delete()
-        Project.objects.filter(pk=made.project.pk).delete()
+    support.committed_remove(company, project=made.project, users=made.users)
 
 
 def _phone(browser: Any, live_server: Any, company: CompanyFixture) -> CompanyPage:

@@ -113,3 +113,42 @@ def png(size: tuple[int, int] = (4, 3), name: str = "photo.png") -> SimpleUpload
     buffer = io.BytesIO()
     Image.new("RGB", size, (200, 30, 30)).save(buffer, format="PNG")
     return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+
+
+# ------------------------------------------------------------------------------------------ committed data
+def committed_remove(company: Any, *, project: Any, users: list[Any]) -> None:
+    """Remove what a committed test made in a project: its requests with their timelines (append-only: the
+    session replays as a replica, which fires no triggers — only tests do this), photos' rows, visits,
+    pauses, notifications, materials and charges; then its owners, staff, users and estate. Dispatch modes
+    are the company's: a test that set one puts it back itself."""
+    from django.db import connection
+
+    from modules.estate.models import Building, Project, Unit, Zone
+    from modules.households.models import Occupancy, Ownership
+    from modules.households.models import Person as PersonModel
+    from modules.staff.models import StaffMember
+    from wuye.accounts.models import User
+    from wuye.testing.plugin import in_company
+
+    with in_company(company):
+        with connection.cursor() as cursor:
+            cursor.execute("SET session_replication_role = replica")
+            try:
+                requests = "SELECT id FROM helpdesk_request WHERE project_id = %s"
+                for table in ("helpdesk_requestevent", "helpdesk_requestphoto", "helpdesk_returnvisit",
+                              "helpdesk_pause", "helpdesk_notification", "helpdesk_materialline"):  # fmt: skip
+                    cursor.execute(f"DELETE FROM {table} WHERE request_id IN ({requests})", [project.pk])
+                cursor.execute("DELETE FROM helpdesk_notification WHERE user_id = ANY(%s)", [[u.pk for u in users]])
+                cursor.execute("DELETE FROM helpdesk_request WHERE project_id = %s", [project.pk])
+            finally:
+                cursor.execute("SET session_replication_role = DEFAULT")
+        people = list(Ownership.objects.filter(unit__project=project).values_list("person_id", flat=True))
+        Ownership.objects.filter(unit__project=project).delete()
+        Occupancy.objects.filter(unit__project=project).delete()
+        PersonModel.objects.filter(pk__in=people).delete()
+        StaffMember.objects.filter(user__in=users).delete()
+        User.objects.filter(pk__in=[u.pk for u in users]).delete()
+        Unit.objects.filter(project=project).delete()
+        Building.objects.filter(project=project).delete()
+        Zone.objects.filter(project=project).delete()
+        Project.objects.filter(pk=project.pk).delete()
