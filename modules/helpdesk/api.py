@@ -720,6 +720,20 @@ class MyRequestDetailApi(APIView):
         return Response(_detail(selectors.owner_request_get(user=_owner(request), request_id=request_id)))
 
 
+class OwnerNoteInput(serializers.Serializer):
+    text = serializers.CharField(max_length=2000)
+
+
+class MyRequestNoteApi(APIView):
+    @extend_schema(request=OwnerNoteInput, responses=RequestDetailOutput, tags=TAGS,
+                   summary="Add information to one's own request")  # fmt: skip
+    def post(self, request: ApiRequest, request_id: str) -> Response:
+        owner = _owner(request)
+        found = selectors.owner_request_get(user=owner, request_id=request_id)
+        services.request_note(by=owner, request=found, text=_input(OwnerNoteInput, request.data)["text"])
+        return Response(_detail(selectors.owner_request_get(user=owner, request_id=request_id)))
+
+
 class MyRequestVisitApi(APIView):
     @extend_schema(request=OwnerVisitInput, responses=RequestDetailOutput, tags=TAGS,
                    summary="Answer the return visit: resolved? how satisfied (1-5)?")  # fmt: skip

@@ -36,5 +36,6 @@ urlpatterns = [
     ),
     path("my/requests/", api.MyRequestListApi.as_view(), name="api-helpdesk-my-requests"),
     path("my/requests/<uuid:request_id>/", api.MyRequestDetailApi.as_view(), name="api-helpdesk-my-request"),
+    path("my/requests/<uuid:request_id>/notes/", api.MyRequestNoteApi.as_view(), name="api-helpdesk-my-notes"),
     path("my/requests/<uuid:request_id>/visit/", api.MyRequestVisitApi.as_view(), name="api-helpdesk-my-visit"),
 ]

@@ -354,6 +354,10 @@ def my_request(request: HttpRequest, request_id: str) -> HttpResponse:
     owner = acting_user(request)
     try:
         found = selectors.owner_request_get(user=owner, request_id=request_id)
+        if request.method == "POST" and "text" in request.POST:
+            services.request_note(by=owner, request=found, text=request.POST.get("text", ""))
+            messages.success(request, _("Note added."))
+            return redirect("helpdesk:my_request", request_id=request_id)
         if request.method == "POST":
             score = request.POST.get("satisfaction", "")
             services.visit_record(

@@ -169,8 +169,11 @@ def test_the_owners_routes(company_a: CompanyFixture, site: support.Site, api_cl
         format="multipart",
     )
     assert seven.status_code == 400 and seven.json()["error"]["code"] == "too_many_photos"
+    noted = owner.post(f"{API}/my/requests/{body['id']}/notes/", {"text": "下午两点后在家"}, format="json")
+    assert noted.status_code == 200 and noted.json()["events"][-1]["text"] == "下午两点后在家"
     other = _client(api_client, company_a, site.other_owner)
     assert other.get(f"{API}/my/requests/{body['id']}/").status_code == 404
+    assert other.post(f"{API}/my/requests/{body['id']}/notes/", {"text": "x"}, format="json").status_code == 404
     assert other.get(f"{API}/my/requests/").json()["count"] == 0
     not_theirs = other.post(
         f"{API}/my/requests/", {"unit": str(site.unit.pk), "kind": "repair", "title": "x"}, format="multipart"

@@ -136,6 +136,9 @@ def test_an_owner_submits_and_answers_in_the_portal(
     with in_company(company_a):
         request = Request.objects.get(title="阳台漏水")
         assert request.photos.count() == 2 and request.owner_user_id == site.owner.pk
+    owner.post(f"/helpdesk/my/{request.pk}/", {"text": "周末在家"})
+    with in_company(company_a):
+        assert request.events.filter(kind="note", text="周末在家", internal=False).exists()
         services.request_dispatch(
             by=site.cs_staff, request=request, department=site.engineering, assignee=site.engineer
         )
