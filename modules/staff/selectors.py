@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from wuye.accounts.models import Role
@@ -117,3 +117,70 @@ def zone_manager_names(zone_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
     ):
         names.setdefault(zone_id, []).append(name)
     return names
+
+
+# ------------------------------------------------------------------------------------------ for other modules
+# The helpdesk dispatches work and escalates it along the hierarchy: these answer "who" without a viewer
+# (the system asks, on behalf of the request), always within one project.
+def in_department(*, user_id: Any, department_id: Any, project_id: Any) -> bool:
+    """Whether the user is a member of the department in the project (or at company level)."""
+    return (
+        StaffMember.objects.filter(user_id=user_id, department_id=department_id, user__is_active=True)
+        .filter(Q(project_id=project_id) | Q(project__isnull=True))
+        .exists()
+    )
+
+
+def is_team_leader_of(*, user_id: Any, department_id: Any) -> bool:
+    return StaffMember.objects.filter(user_id=user_id, department_id=department_id, is_team_leader=True).exists()
+
+
+def department_of(*, user_id: Any) -> uuid.UUID | None:
+    return StaffMember.objects.filter(user_id=user_id).values_list("department_id", flat=True).first()
+
+
+def department_heads(*, project_id: Any, department_id: Any) -> list[Any]:
+    """The head of a department in a project: its members whose position reports outside the department
+    (the head of engineering reports to the project manager), else its team leaders. Users, active ones."""
+    members = StaffMember.objects.filter(
+        project_id=project_id, department_id=department_id, user__is_active=True
+    ).select_related("user", "position__reports_to")
+    heads = [
+        m.user
+        for m in members
+        if m.position is not None
+        and (m.position.reports_to is None or m.position.reports_to.department_id != m.position.department_id)
+    ]
+    return heads or [m.user for m in members if m.is_team_leader]
+
+
+def role_holders(*, project_id: Any, role: str) -> list[Any]:
+    """The active users of a project holding a role (its CS managers, its project manager)."""
+    return [
+        m.user
+        for m in StaffMember.objects.filter(
+            project_id=project_id, user__is_active=True, user__groups__name=role, user__groups__role__isnull=False
+        ).select_related("user")
+    ]
+
+
+def zone_managers_of(*, zone_id: Any) -> list[Any]:
+    return [
+        a.member.user
+        for a in ZoneAssignment.objects.filter(zone_id=zone_id, member__user__is_active=True).select_related(
+            "member__user"
+        )
+    ]
+
+
+def departments_active() -> QuerySet[Department]:
+    return Department.objects.filter(is_active=True).order_by("sort_order", "name")
+
+
+def members_in_project(*, project_id: Any) -> QuerySet[StaffMember]:
+    """The active staff of a project who belong to a department: who work can be assigned to."""
+    return (
+        StaffMember.objects.filter(project_id=project_id, department__isnull=False, user__is_active=True)
+        .select_related("user", "department")
+        .order_by("department__sort_order", "user__name")
+    )

@@ -4,6 +4,7 @@ for that kind is added to MAKERS."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -11,8 +12,10 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from modules.fees import services as fees_services
+from modules.helpdesk import services as helpdesk_services
 from modules.households import services as households_services
 from tests.support import estate, fees, households
+from tests.support import helpdesk as helpdesk_support
 from wuye.accounts import services
 from wuye.testing.plugin import CompanyFixture, in_company
 
@@ -67,6 +70,35 @@ def _fee_reading(company: CompanyFixture) -> Any:
     return fees_services.reading_record(by=admin, project=project, meter=meter, period=fees.JAN, reading="10")
 
 
+def _helpdesk_request(company: CompanyFixture) -> Any:
+    return helpdesk_services.request_raise(
+        by=company.admin(), kind="repair", title="隔离", unit=estate.unit(company.admin())
+    )
+
+
+def _helpdesk_photo(company: CompanyFixture) -> Any:
+    admin = company.admin()
+    unit = estate.unit(admin)
+    owner = helpdesk_support.owner_account(admin, unit)
+    request = helpdesk_services.request_submit(
+        owner=owner, unit=unit, kind="repair", title="隔离", photos=[helpdesk_support.png()]
+    )
+    return request.photos.get()
+
+
+def _duty_log_entry(company: CompanyFixture) -> Any:
+    from django.utils import timezone
+
+    now = timezone.now()
+    return helpdesk_services.duty_log_write(
+        by=company.admin(),
+        project=estate.project(company.admin()),
+        shift_start=now - dt.timedelta(hours=8),
+        shift_end=now,
+        events="隔离",
+    )
+
+
 # URL keyword -> how to make an object of that kind in the current company (returns its id).
 MAKERS: dict[str, Callable[[CompanyFixture], Any]] = {
     "user_id": _make_user,
@@ -104,6 +136,10 @@ MAKERS: dict[str, Callable[[CompanyFixture], Any]] = {
             by=company.admin(), account=_fee_account(company), amount="30.00", method="cash"
         ).pk
     ),
+    "request_id": lambda company: _helpdesk_request(company).pk,
+    "photo_id": lambda company: _helpdesk_photo(company).pk,
+    "entry_id": lambda company: _duty_log_entry(company).pk,
+    "notification_id": lambda company: helpdesk_services.notify([company.admin()], request=None, text="隔离")[0].pk,
     "vehicle_id": lambda company: (
         households_services.vehicle_add(
             by=company.admin(), person=households.person(company.admin()), plate="沪A00001"

@@ -55,4 +55,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*/10"),
         "kwargs": {"task_name": "modules.fees.tasks.collection_sums_compact"},
     },
+    # Overdue owner requests climb the hierarchy (assignee, department head, CS manager, project manager);
+    # the step interval is per deadline policy, in minutes, so a five-minute tick is precise enough.
+    "companies-helpdesk-escalation": {
+        "task": "tenants.tasks.fan_out",
+        "schedule": 60 * 5,
+        "kwargs": {"task_name": "modules.helpdesk.tasks.overdue_escalate"},
+    },
 }

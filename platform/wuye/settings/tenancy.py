@@ -36,6 +36,7 @@ TENANT_APPS = [
     "modules.staff",
     "modules.households",
     "modules.fees",
+    "modules.helpdesk",
 ]
 
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]

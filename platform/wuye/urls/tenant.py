@@ -11,6 +11,7 @@ api_v1 = [
     path("imports/", include("wuye.imports.api_urls")),
     path("households/", include("modules.households.api_urls")),
     path("fees/", include("modules.fees.api_urls")),
+    path("helpdesk/", include("modules.helpdesk.api_urls")),
 ]
 
 urlpatterns = [
@@ -23,6 +24,7 @@ urlpatterns = [
     path("imports/", include("wuye.imports.urls")),
     path("", include("modules.households.urls")),
     path("fees/", include("modules.fees.urls")),
+    path("helpdesk/", include("modules.helpdesk.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
