@@ -332,6 +332,12 @@ def charge_items(*, viewer: Any, include_archived: bool = False) -> QuerySet[Cha
     return items if include_archived else items.filter(archived_at__isnull=True)
 
 
+def charge_item_in_use(*, code: str) -> ChargeItem | None:
+    """The company's charge item of this code, unless archived: for other modules billing on the
+    system's behalf (the helpdesk's special services), where no person's view applies."""
+    return ChargeItem.objects.filter(code=code, archived_at__isnull=True).first()
+
+
 def charge_item_get(*, viewer: Any, item_id: Any) -> ChargeItem:
     key = as_uuid(item_id)
     found = charge_items(viewer=viewer, include_archived=True).filter(pk=key).first() if key else None

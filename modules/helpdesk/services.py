@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from modules.estate.models import Project, Unit, Zone
+from modules.fees import selectors as fees_selectors
 from modules.fees import services as fees_services
 from modules.households import selectors as households_selectors
 from modules.staff import selectors as staff_selectors
@@ -848,9 +849,7 @@ def _bill_once(request: Request) -> ServiceCharge | None:
         raise ServiceError(
             _("Set the special service's price before finishing it."), code="price_required", field="price"
         )
-    from modules.fees.models import ChargeItem  # no viewer-free selector for a seeded item by code (yet)
-
-    item = ChargeItem.objects.filter(code=SPECIAL_SERVICE_ITEM, archived_at__isnull=True).first()
+    item = fees_selectors.charge_item_in_use(code=SPECIAL_SERVICE_ITEM)
     if item is None:
         raise ServiceError(
             _("The special service charge item is missing or out of use in fees."), code="charge_item_missing"

@@ -179,8 +179,31 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = env_str("WUYE_MEDIA_ROOT", str(DATA_DIR / "media"), "Uploaded files (one sub-folder per company).")
 # Uploaded files land in a folder named after the company's schema.
 MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
+# S3-compatible object storage for uploaded files when a bucket is named (production); the files are then
+# filed under the company's schema by the code that saves them (a bucket has no tenant folders of its own).
+S3_BUCKET = env_str("WUYE_S3_BUCKET", "", "Bucket for uploaded files on S3-compatible storage (empty: local folders).")
+S3_ENDPOINT_URL = env_str("WUYE_S3_ENDPOINT_URL", "", "The S3 service's address when not AWS (MinIO, OSS, COS, ...).")
+S3_REGION = env_str("WUYE_S3_REGION", "", "The bucket's region.")
+S3_ACCESS_KEY_ID = env_str("WUYE_S3_ACCESS_KEY_ID", "", "Access key for the bucket.", secret=True)
+S3_SECRET_ACCESS_KEY = env_str("WUYE_S3_SECRET_ACCESS_KEY", "", "Secret key for the bucket.", secret=True)
+DEFAULT_STORAGE: dict[str, object] = {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"}
+if S3_BUCKET:
+    DEFAULT_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": S3_ENDPOINT_URL or None,
+            "region_name": S3_REGION or None,
+            "access_key": S3_ACCESS_KEY_ID or None,
+            "secret_key": S3_SECRET_ACCESS_KEY or None,
+            # Private objects, never overwritten; read only through the application's checked views.
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
 STORAGES = {
-    "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
+    "default": DEFAULT_STORAGE,
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if IS_PRODUCTION
