@@ -20,6 +20,8 @@ SHARED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Online payments: connected accounts and webhook events arrive before any company is known.
+    "billing_gateway",
 ]
 
 # Every company's schema. Its own users (staff, later owners) and sessions live here, so a session or a

@@ -6,4 +6,6 @@ urlpatterns = [
     path("", include("tenants.urls")),
     path("", include((account_urls.urlpatterns, "accounts"))),
     path("", include("wuye.portal.urls")),
+    # Stripe's Connect webhooks: one public endpoint for every company (billing_gateway maps the account).
+    path("billing/", include("billing_gateway.urls")),
 ]

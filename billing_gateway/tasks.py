@@ -1,0 +1,14 @@
+"""Celery tasks of the gateway: thin, take ids, safe to run twice. They start in the public schema (the
+event log lives there); `services.event_process` enters the event's company schema itself."""
+
+from __future__ import annotations
+
+from wuye.celery import app
+
+from . import services
+
+
+@app.task(name="billing_gateway.tasks.event_process", autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
+def event_process(event_pk: int) -> str | None:
+    event = services.event_process(event_pk=event_pk)
+    return None if event is None else str(event.status)
