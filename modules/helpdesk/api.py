@@ -207,6 +207,12 @@ class ReasonInput(serializers.Serializer):
     reason = serializers.CharField(max_length=200)
 
 
+class RequestTransferInput(serializers.Serializer):
+    department = serializers.CharField(help_text="Department code, like engineering")
+    assignee = serializers.UUIDField(required=False, allow_null=True)
+    reason = serializers.CharField(max_length=200)
+
+
 class NoteInput(serializers.Serializer):
     text = serializers.CharField(max_length=2000)
     internal = serializers.BooleanField(required=False, default=False)
@@ -338,7 +344,23 @@ def _photo(viewer: User, found: Request, data: dict[str, Any]) -> Any:
     return services.photo_add(by=viewer, request=found, stage=data["stage"], upload=data["photo"])
 
 
+def _transfer(viewer: User, found: Request, data: dict[str, Any]) -> Any:
+    return services.request_transfer(
+        by=viewer,
+        request=found,
+        department=_department(data["department"]),
+        assignee=_staff_user(data["assignee"]) if data.get("assignee") else None,
+        reason=data["reason"],
+    )
+
+
 RequestDispatchApi = _action("Dispatch to a department and person", _dispatch, DispatchInput)
+RequestTransferApi = _action("Transfer accepted work to another department or person", _transfer, RequestTransferInput)
+RequestWithdrawApi = _action(
+    "Withdraw a request nobody accepted (raised by mistake)",
+    lambda u, r, d: services.request_withdraw(by=u, request=r, reason=d["reason"]),
+    ReasonInput,
+)
 RequestTakeApi = _action("Take from the department queue", lambda u, r, d: services.request_take(by=u, request=r), None)
 RequestAcceptApi = _action("Accept an assigned request", lambda u, r, d: services.request_accept(by=u, request=r), None)
 RequestOnSiteApi = _action("Arrive on site", lambda u, r, d: services.request_on_site(by=u, request=r), None)
@@ -731,6 +753,16 @@ class MyRequestNoteApi(APIView):
         owner = _owner(request)
         found = selectors.owner_request_get(user=owner, request_id=request_id)
         services.request_note(by=owner, request=found, text=_input(OwnerNoteInput, request.data)["text"])
+        return Response(_detail(selectors.owner_request_get(user=owner, request_id=request_id)))
+
+
+class MyRequestWithdrawApi(APIView):
+    @extend_schema(request=ReasonInput, responses=RequestDetailOutput, tags=TAGS,
+                   summary="Withdraw one's own request before anybody accepted it")  # fmt: skip
+    def post(self, request: ApiRequest, request_id: str) -> Response:
+        owner = _owner(request)
+        found = selectors.owner_request_get(user=owner, request_id=request_id)
+        services.request_withdraw(by=owner, request=found, reason=_input(ReasonInput, request.data)["reason"])
         return Response(_detail(selectors.owner_request_get(user=owner, request_id=request_id)))
 
 

@@ -7,6 +7,8 @@ urlpatterns = [
     path("requests/board/", api.BoardApi.as_view(), name="api-helpdesk-board"),
     path("requests/<uuid:request_id>/", api.RequestDetailApi.as_view(), name="api-helpdesk-request"),
     path("requests/<uuid:request_id>/dispatch/", api.RequestDispatchApi.as_view(), name="api-helpdesk-dispatch"),
+    path("requests/<uuid:request_id>/transfer/", api.RequestTransferApi.as_view(), name="api-helpdesk-transfer"),
+    path("requests/<uuid:request_id>/withdraw/", api.RequestWithdrawApi.as_view(), name="api-helpdesk-withdraw"),
     path("requests/<uuid:request_id>/take/", api.RequestTakeApi.as_view(), name="api-helpdesk-take"),
     path("requests/<uuid:request_id>/accept/", api.RequestAcceptApi.as_view(), name="api-helpdesk-accept"),
     path("requests/<uuid:request_id>/on-site/", api.RequestOnSiteApi.as_view(), name="api-helpdesk-on-site"),
@@ -38,4 +40,9 @@ urlpatterns = [
     path("my/requests/<uuid:request_id>/", api.MyRequestDetailApi.as_view(), name="api-helpdesk-my-request"),
     path("my/requests/<uuid:request_id>/notes/", api.MyRequestNoteApi.as_view(), name="api-helpdesk-my-notes"),
     path("my/requests/<uuid:request_id>/visit/", api.MyRequestVisitApi.as_view(), name="api-helpdesk-my-visit"),
+    path(
+        "my/requests/<uuid:request_id>/withdraw/",
+        api.MyRequestWithdrawApi.as_view(),
+        name="api-helpdesk-my-withdraw",
+    ),
 ]

@@ -75,6 +75,7 @@ class Status(models.TextChoices):
     WAITING = "waiting", _("Waiting for the owner")  # 等待业主 (the clock is paused)
     DONE = "done", pgettext_lazy("request", "Done")  # 已完成 (awaiting the return visit)
     CLOSED = "closed", pgettext_lazy("request", "Closed")  # 已关闭
+    WITHDRAWN = "withdrawn", _("Withdrawn")  # 已撤销 (raised by mistake or twice; nothing was done)
 
 
 OPEN_STATUSES = (Status.NEW, Status.DISPATCHED, Status.ACCEPTED, Status.ON_SITE, Status.WAITING)
@@ -287,7 +288,7 @@ class Request(TimeStampedModel):
             # The status and the steps' times agree: nothing is accepted before it is dispatched, nothing
             # done before it is accepted, nothing closed that was never accepted.
             models.CheckConstraint(
-                condition=Q(status=Status.NEW) | Q(department__isnull=False) | Q(status=Status.CLOSED),
+                condition=Q(status__in=[Status.NEW, Status.CLOSED, Status.WITHDRAWN]) | Q(department__isnull=False),
                 name="helpdesk_request_dispatched_has_department",
             ),
             models.CheckConstraint(
@@ -370,6 +371,8 @@ class EventKind(models.TextChoices):
     VISITED = "visited", _("Return visit")
     REOPENED = "reopened", _("Reopened")
     ESCALATED = "escalated", _("Escalated")
+    TRANSFERRED = "transferred", pgettext_lazy("request", "Transferred")  # 转派
+    WITHDRAWN = "withdrawn", _("Withdrawn")  # 撤销
 
 
 # What an owner does not see of their request's timeline: the staff's internal steps.

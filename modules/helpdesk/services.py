@@ -626,6 +626,88 @@ def request_take(*, by: Any, request: Request) -> Request:
     return request
 
 
+@transaction.atomic
+def request_transfer(*, by: Any, request: Request, department: Any, assignee: Any = None, reason: str) -> Request:
+    """Hand accepted work to another department or person (转派): the wrong trade was sent, the engineer is
+    off sick. The request goes back to dispatched and the new person accepts it again; its deadlines run
+    on (the owner has been waiting all along). The desk transfers any request, a team leader their
+    department's."""
+    request = _locked(request)
+    require(by, policies.VIEW)
+    _require_place(by, project_id=request.project_id, zone_id=request.zone_id)
+    leads_current = (
+        request.department_id is not None
+        and policies.can(by, policies.WORK)
+        and staff_selectors.is_team_leader_of(user_id=by.pk, department_id=request.department_id)
+    )
+    if not policies.can(by, policies.DISPATCH) and not leads_current:
+        raise PolicyDenied(_("Only the service desk, or the department's team leader, transfers its work."))
+    _require_status(
+        request,
+        (Status.ACCEPTED, Status.ON_SITE),
+        _("Only accepted work is transferred; dispatch a request nobody has accepted yet."),
+        "not_transferable",
+    )
+    why = _text(reason, field="reason", required=True, limit=200)
+    if assignee is not None and not staff_selectors.in_department(
+        user_id=assignee.pk, department_id=department.pk, project_id=request.project_id
+    ):
+        raise ServiceError(
+            _("%(person)s is not in the %(department)s of this project.")
+            % {"person": assignee, "department": department},
+            code="assignee_outside_department",
+            field="assignee",
+        )
+    if department.pk == request.department_id and getattr(assignee, "pk", None) == request.assignee_id:
+        raise ServiceError(
+            _("The request is already with them: choose another department or person."),
+            code="transfer_to_same",
+            field="assignee",
+        )
+    now = timezone.now()
+    before, previous = request.status, request.assignee
+    request.department, request.assignee, request.status = department, assignee, Status.DISPATCHED
+    _save(request, now=now)
+    text = (str(department) if assignee is None else f"{department} · {assignee}") + f": {why}"
+    _event(request, EventKind.TRANSFERRED, actor=by, text=text, from_status=before, at=now)
+    names = _names(request)
+    if assignee is not None:
+        notify([assignee], request=request, text=_("Transferred to you: %(number)s %(title)s") % names)
+    else:
+        notify(
+            staff_selectors.department_heads(project_id=request.project_id, department_id=department.pk),
+            request=request,
+            text=_("Transferred to your department's queue: %(number)s %(title)s") % names,
+        )
+    if previous is not None and previous != assignee:
+        notify([previous], request=request, text=_("No longer yours: %(number)s %(title)s") % names)
+    return request
+
+
+@transaction.atomic
+def request_withdraw(*, by: Any, request: Request, reason: str) -> Request:
+    """Withdraw a request raised by mistake or twice (撤销), before anybody accepted it: the desk, or the
+    owner who raised it. Not a closing (nothing was done, there is no return visit): it leaves the queues
+    and its timeline says why."""
+    request = _locked(request)
+    if not is_requester(by, request):
+        _require_request(by, request, policies.DISPATCH)
+    if request.accepted_at is not None or request.status not in (Status.NEW, Status.DISPATCHED):
+        # Accepted once (then transferred back to the queue, say): work may have begun; close it instead.
+        raise ServiceError(
+            _("Only a request nobody has accepted yet can be withdrawn."), code="not_withdrawable", field="status"
+        )
+    why = _text(reason, field="reason", required=True, limit=200)
+    now = timezone.now()
+    before = request.status
+    request.status, request.closed_at, request.resolution = Status.WITHDRAWN, now, why
+    _save(request, now=now)
+    _event(request, EventKind.WITHDRAWN, actor=by, text=why, from_status=before, at=now)
+    if request.assignee is not None:
+        notify([request.assignee], request=request, text=_("Withdrawn: %(number)s %(title)s") % _names(request))
+    return request
+
+
 # ------------------------------------------------------------------------------------------ the work
 @transaction.atomic
 def request_accept(*, by: Any, request: Request) -> Request:

@@ -20,7 +20,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_POST
 
 from modules.staff import selectors as staff_selectors
@@ -144,8 +144,12 @@ def request_detail(request: HttpRequest, request_id: str) -> HttpResponse:
         "photo": found.status in (Status.ACCEPTED, Status.ON_SITE, Status.WAITING, Status.DONE),
         "material": found.kind == Kind.SPECIAL_SERVICE and found.status in (Status.ACCEPTED, Status.ON_SITE),
         "price": found.kind == Kind.SPECIAL_SERVICE and found.is_open and policies.can(viewer, policies.DISPATCH),
+        "transfer": policies.can(viewer, policies.DISPATCH) and found.status in (Status.ACCEPTED, Status.ON_SITE),
+        "withdraw": policies.can(viewer, policies.DISPATCH)
+        and found.status in (Status.NEW, Status.DISPATCHED)
+        and found.accepted_at is None,
     }
-    form = _dispatch_form(viewer, found) if can["dispatch"] else None
+    form = _dispatch_form(viewer, found) if can["dispatch"] or can["transfer"] else None
     return _page(request, "request_detail.html", {"item": found, "can": can, "dispatch_form": form})
 
 
@@ -169,6 +173,19 @@ def _act(viewer: Any, found: Any, action: str, post: Any, files: Any) -> str:
             by=viewer, request=found, department=department, assignee=assignee, done_by=form.cleaned_data["done_by"]
         )
         return _("Dispatched.")
+    if action == "transfer":
+        form = _dispatch_form(viewer, found, post)
+        if form is None or not form.is_valid():
+            raise ServiceError(_("Choose a department."), code="invalid", field="department")
+        department = staff_selectors.department_by_code(form.cleaned_data["department"])
+        assignee = _staff_user(form.cleaned_data["assignee"]) if form.cleaned_data["assignee"] else None
+        services.request_transfer(
+            by=viewer, request=found, department=department, assignee=assignee, reason=post.get("reason", "")
+        )
+        return pgettext("request", "Transferred.")
+    if action == "withdraw":
+        services.request_withdraw(by=viewer, request=found, reason=post.get("reason", ""))
+        return _("Withdrawn.")
     if action == "take":
         services.request_take(by=viewer, request=found)
         return _("It is yours.")
@@ -357,6 +374,10 @@ def my_request(request: HttpRequest, request_id: str) -> HttpResponse:
         if request.method == "POST" and "text" in request.POST:
             services.request_note(by=owner, request=found, text=request.POST.get("text", ""))
             messages.success(request, _("Note added."))
+            return redirect("helpdesk:my_request", request_id=request_id)
+        if request.method == "POST" and "withdraw" in request.POST:
+            services.request_withdraw(by=owner, request=found, reason=request.POST.get("reason", ""))
+            messages.success(request, _("Withdrawn."))
             return redirect("helpdesk:my_request", request_id=request_id)
         if request.method == "POST":
             score = request.POST.get("satisfaction", "")

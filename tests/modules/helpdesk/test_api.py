@@ -315,3 +315,34 @@ def test_the_desks_other_routes(
     read = owner.post(f"{API}/notifications/{notices[0]['id']}/read/")
     assert read.status_code == 200 and read.json()["read_at"] is not None
     assert manager.post(f"{API}/notifications/{notices[0]['id']}/read/").status_code == 404
+
+
+def test_transfer_and_withdraw_through_the_api(company_a: CompanyFixture, site: support.Site, api_client: Any) -> None:
+    with in_company(company_a):
+        accepted = services.request_raise(
+            by=site.cs_staff, kind="repair", title="灯不亮", unit=site.unit, department=site.engineering,
+            assignee=site.engineer,
+        )  # fmt: skip
+        services.request_accept(by=site.engineer, request=accepted)
+        mistaken = services.request_raise(by=site.cs_staff, kind="repair", title="登记错了", unit=site.unit)
+        owners = services.request_submit(owner=site.owner, unit=site.unit, kind="consultation", title="停车费?")
+    desk = _client(api_client, company_a, site.cs_staff)
+    moved = desk.post(
+        f"{API}/requests/{accepted.pk}/transfer/",
+        {"department": "engineering", "assignee": str(site.engineer_2.pk), "reason": "病假"},
+        format="json",
+    )
+    assert moved.status_code == 200 and moved.json()["status"] == "dispatched"
+    same = desk.post(
+        f"{API}/requests/{accepted.pk}/transfer/", {"department": "engineering", "reason": "x"}, format="json"
+    )
+    assert same.status_code == 400  # dispatched again: not accepted work any more
+    assert desk.post(f"{API}/requests/{mistaken.pk}/withdraw/", {}, format="json").status_code == 400  # no reason
+    gone = desk.post(f"{API}/requests/{mistaken.pk}/withdraw/", {"reason": "登记错了"}, format="json")
+    assert gone.status_code == 200 and gone.json()["status"] == "withdrawn"
+    mine = _client(api_client, company_a, site.owner)
+    answer = mine.post(f"{API}/my/requests/{owners.pk}/withdraw/", {"reason": "已解决"}, format="json")
+    assert answer.status_code == 200 and answer.json()["status"] == "withdrawn"
+    # Another household's owner does not find it.
+    theirs = _client(api_client, company_a, site.other_owner)
+    assert theirs.post(f"{API}/my/requests/{owners.pk}/withdraw/", {"reason": "x"}, format="json").status_code == 404

@@ -56,6 +56,11 @@ ROUTES = [
           False),
     Route("ratings", "get", lambda w: f"{API}/ratings/", lambda w: {}, _f(policies.VIEW_RATINGS), 200, False),
     Route("deadlines", "get", lambda w: f"{API}/deadlines/", lambda w: {}, _f(policies.VIEW), 200, False),
+    # Last: it takes the request out of the queues.
+    Route(
+        "withdraw", "post", lambda w: f"{API}/requests/{w['request'].pk}/withdraw/", lambda w: {"reason": "重复登记"},
+        _f(policies.VIEW, policies.DISPATCH), 200, True,
+    ),
 ]  # fmt: skip
 
 

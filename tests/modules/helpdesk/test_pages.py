@@ -152,3 +152,38 @@ def test_an_owner_submits_and_answers_in_the_portal(
     # Another household's owner does not find it.
     other = _signed_in(company_client, company_a, site.other_owner)
     assert other.get(f"/helpdesk/my/{request.pk}/").status_code == 404
+
+
+def test_transferring_and_withdrawing_from_the_pages(
+    company_a: CompanyFixture, site: support.Site, company_client: Any
+) -> None:
+    with in_company(company_a):
+        accepted = services.request_raise(
+            by=site.cs_staff, kind="repair", title="灯不亮", unit=site.unit, department=site.engineering,
+            assignee=site.engineer,
+        )  # fmt: skip
+        services.request_accept(by=site.engineer, request=accepted)
+        mistaken = services.request_raise(by=site.cs_staff, kind="repair", title="登记错了", unit=site.unit)
+        owners = services.request_submit(owner=site.owner, unit=site.unit, kind="consultation", title="停车费?")
+    desk = _signed_in(company_client, company_a, site.cs_staff, "en")
+    page = desk.get(f"/helpdesk/requests/{accepted.pk}/").content.decode()
+    assert "Transfer" in page and "Withdraw because" not in page
+    desk.post(
+        f"/helpdesk/requests/{accepted.pk}/transfer/",
+        {"department": "engineering", "assignee": str(site.engineer_2.pk), "reason": "病假"},
+    )
+    # Accepted once, then transferred back to the queue: it can no longer be withdrawn.
+    refused = desk.post(f"/helpdesk/requests/{accepted.pk}/withdraw/", {"reason": "x"}, follow=True)
+    assert "Only a request nobody has accepted yet can be withdrawn." in refused.content.decode()
+    assert "Withdraw because" in desk.get(f"/helpdesk/requests/{mistaken.pk}/").content.decode()
+    desk.post(f"/helpdesk/requests/{mistaken.pk}/withdraw/", {"reason": "登记错了"})
+    owner = _signed_in(company_client, company_a, site.owner, "en")
+    assert "Withdraw the request" in owner.get(f"/helpdesk/my/{owners.pk}/").content.decode()
+    owner.post(f"/helpdesk/my/{owners.pk}/", {"withdraw": "1", "reason": "已解决"})
+    with in_company(company_a):
+        accepted.refresh_from_db()
+        mistaken.refresh_from_db()
+        owners.refresh_from_db()
+    assert (accepted.status, accepted.assignee_id) == ("dispatched", site.engineer_2.pk)
+    assert (mistaken.status, mistaken.resolution) == ("withdrawn", "登记错了")
+    assert (owners.status, owners.resolution) == ("withdrawn", "已解决")
