@@ -529,6 +529,23 @@ def _running_minutes_until(request: Request, moment: dt.datetime, *, now: dt.dat
     return math.ceil((elapsed + (moment - now)) / dt.timedelta(minutes=1))
 
 
+def _require_in_department(assignee: Any, department: Any, *, project_id: uuid.UUID) -> None:
+    """A request goes to a person of the department it goes to, in its project (or to nobody yet)."""
+    if assignee is not None and not staff_selectors.in_department(
+        user_id=assignee.pk, department_id=department.pk, project_id=project_id
+    ):
+        raise ServiceError(
+            _("%(person)s is not in the %(department)s of this project.")
+            % {"person": assignee, "department": department},
+            code="assignee_outside_department",
+            field="assignee",
+        )
+
+
+def _target_text(department: Any, assignee: Any) -> str:
+    return str(department) if assignee is None else f"{department} · {assignee}"
+
+
 @transaction.atomic
 def request_dispatch(
     *,
@@ -554,15 +571,7 @@ def request_dispatch(
         _("Only a request nobody has accepted yet can be dispatched."),
         "not_dispatchable",
     )
-    if assignee is not None and not staff_selectors.in_department(
-        user_id=assignee.pk, department_id=department.pk, project_id=request.project_id
-    ):
-        raise ServiceError(
-            _("%(person)s is not in the %(department)s of this project.")
-            % {"person": assignee, "department": department},
-            code="assignee_outside_department",
-            field="assignee",
-        )
+    _require_in_department(assignee, department, project_id=request.project_id)
     now = timezone.now()
     if done_by is not None:
         if done_by <= now:
@@ -579,7 +588,7 @@ def request_dispatch(
     request.status = Status.DISPATCHED
     request.dispatched_at = request.dispatched_at or now
     _save(request, now=now)
-    text = str(department) if assignee is None else f"{department} · {assignee}"
+    text = _target_text(department, assignee)
     _event(
         request,
         EventKind.ASSIGNED if assignee is not None and not changed_department else EventKind.DISPATCHED,
@@ -649,15 +658,7 @@ def request_transfer(*, by: Any, request: Request, department: Any, assignee: An
         "not_transferable",
     )
     why = _text(reason, field="reason", required=True, limit=200)
-    if assignee is not None and not staff_selectors.in_department(
-        user_id=assignee.pk, department_id=department.pk, project_id=request.project_id
-    ):
-        raise ServiceError(
-            _("%(person)s is not in the %(department)s of this project.")
-            % {"person": assignee, "department": department},
-            code="assignee_outside_department",
-            field="assignee",
-        )
+    _require_in_department(assignee, department, project_id=request.project_id)
     if department.pk == request.department_id and getattr(assignee, "pk", None) == request.assignee_id:
         raise ServiceError(
             _("The request is already with them: choose another department or person."),
@@ -668,7 +669,7 @@ def request_transfer(*, by: Any, request: Request, department: Any, assignee: An
     before, previous = request.status, request.assignee
     request.department, request.assignee, request.status = department, assignee, Status.DISPATCHED
     _save(request, now=now)
-    text = (str(department) if assignee is None else f"{department} · {assignee}") + f": {why}"
+    text = f"{_target_text(department, assignee)}: {why}"
     _event(request, EventKind.TRANSFERRED, actor=by, text=text, from_status=before, at=now)
     names = _names(request)
     if assignee is not None:

@@ -163,26 +163,21 @@ def _staff_user(user_id: Any) -> User:
 
 def _act(viewer: Any, found: Any, action: str, post: Any, files: Any) -> str:
     """Carry out one action of the detail page; the message to show."""
-    if action == "dispatch":
+    if action in ("dispatch", "transfer"):
         form = _dispatch_form(viewer, found, post)
         if form is None or not form.is_valid():
             raise ServiceError(_("Choose a department."), code="invalid", field="department")
         department = staff_selectors.department_by_code(form.cleaned_data["department"])
         assignee = _staff_user(form.cleaned_data["assignee"]) if form.cleaned_data["assignee"] else None
+        if action == "transfer":
+            services.request_transfer(
+                by=viewer, request=found, department=department, assignee=assignee, reason=post.get("reason", "")
+            )
+            return pgettext("request", "Transferred.")
         services.request_dispatch(
             by=viewer, request=found, department=department, assignee=assignee, done_by=form.cleaned_data["done_by"]
         )
         return _("Dispatched.")
-    if action == "transfer":
-        form = _dispatch_form(viewer, found, post)
-        if form is None or not form.is_valid():
-            raise ServiceError(_("Choose a department."), code="invalid", field="department")
-        department = staff_selectors.department_by_code(form.cleaned_data["department"])
-        assignee = _staff_user(form.cleaned_data["assignee"]) if form.cleaned_data["assignee"] else None
-        services.request_transfer(
-            by=viewer, request=found, department=department, assignee=assignee, reason=post.get("reason", "")
-        )
-        return pgettext("request", "Transferred.")
     if action == "withdraw":
         services.request_withdraw(by=viewer, request=found, reason=post.get("reason", ""))
         return _("Withdrawn.")
