@@ -312,6 +312,24 @@ def export_readings(viewer: Any) -> Iterator[dict[str, Any]]:
 
 
 # ------------------------------------------------------------------------------------------ registration
+def undo_check_readings(made: list[tuple[type[models.Model], list[str]]]) -> str | None:
+    """A reading read after an imported one was worked out from it (its previous value and consumption):
+    undoing the import would leave it wrong. Correct or remove the later reading first."""
+    ids = [pk for model, pks in made if model is MeterReading for pk in pks]
+    later = (
+        MeterReading.objects.filter(meter__readings__pk__in=ids, period__gt=F("meter__readings__period"))
+        .exclude(pk__in=ids)
+        .select_related("meter")
+        .first()
+    )
+    if later is None:
+        return None
+    return _(
+        "Meter %(serial)s has a later reading (%(period)s) worked out from this import's: correct or remove it "
+        "before undoing the import."
+    ) % {"serial": later.meter.serial, "period": f"{later.period:%Y-%m}"}
+
+
 def register_kinds() -> None:
     register(
         ImportKind(
@@ -327,5 +345,6 @@ def register_kinds() -> None:
             write=write_readings,
             export=export_readings,
             order=40,
+            undo_check=undo_check_readings,
         )
     )

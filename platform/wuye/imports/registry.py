@@ -94,6 +94,9 @@ class Context:
 CheckFunction = Callable[[list[Row], Context], tuple[list[Any], list[Problem]]]
 WriteFunction = Callable[[list[Any], Context], list[models.Model]]
 ExportFunction = Callable[[Any], Iterable[dict[str, Any]]]
+# What the batch made, by model (children last, as written) -> why undoing it would be wrong, or None. For
+# rules the database cannot see: a later record computed from an imported one, say.
+UndoCheckFunction = Callable[[list[tuple[type[models.Model], list[str]]]], str | None]
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,7 @@ class ImportKind:
     export: ExportFunction
     description: str | Promise = ""
     order: int = 100
+    undo_check: UndoCheckFunction | None = None
 
     def column(self, key: str) -> Column | None:
         return next((column for column in self.columns if column.key == key), None)
@@ -163,6 +167,11 @@ def on_register(listener: Callable[[ImportKind], None]) -> None:
 
 def kinds() -> list[ImportKind]:
     return sorted(_KINDS.values(), key=lambda kind: (kind.order, kind.code))
+
+
+def kind_find(code: str) -> ImportKind | None:
+    """The kind of this code, or None (a batch of a kind no longer registered)."""
+    return _KINDS.get(code)
 
 
 def kind_get(code: str) -> ImportKind:

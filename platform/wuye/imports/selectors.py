@@ -132,15 +132,11 @@ def may_undo(viewer: Any, batch: ImportBatch) -> bool:
 
 
 # ------------------------------------------------------------------------------------------ files
-def _kind_or_none(code: str) -> registry.ImportKind | None:
-    return next((kind for kind in registry.kinds() if kind.code == code), None)
-
-
 def report_table(batch: ImportBatch, language: str | None = None) -> spreadsheets.Table:
     """The problem report: one line per problem, with the row, the column (as headed in the language of
     the report), the value found and the reason."""
     language = language or get_language()
-    kind = _kind_or_none(batch.kind)
+    kind = registry.kind_find(batch.kind)
 
     def column(key: str) -> str:
         return kind.header_for(key, language) if kind is not None and key else key

@@ -319,6 +319,11 @@ def batch_undo(*, by: Any, batch: ImportBatch) -> ImportBatch:
                     % {"record": _label(changed)},
                     code="undo_changed_since",
                 )
+    kind = registry.kind_find(batch.kind)
+    if kind is not None and kind.undo_check is not None:
+        reason = kind.undo_check([(model, list(ids)) for model, ids in reversed(groups)])
+        if reason:
+            raise ServiceError(reason, code="undo_later_records")
     entries: list[AuditEntry] = []
     for model, ids in groups:
         # Labelled before they go (a label may name a parent deleted next), with their parents joined

@@ -369,3 +369,28 @@ def test_checking_and_writing_cost_the_same_queries_for_2_rows_as_for_20(company
             return len(checking), len(writing)
 
         assert queries(2) == queries(20)
+
+
+def test_undo_is_refused_while_a_later_reading_was_worked_out_from_an_imported_one(
+    company_a: CompanyFixture, site: Site, client: Any
+) -> None:
+    with in_company(company_a):
+        meter = site.meter("W-9", "100")
+    batch = _imported(company_a, client, [["huating", "水", "W-9", "2026-02", "120", "2026-02-25"]])
+    with in_company(company_a):
+        # March read by hand afterwards: its previous value (120) and consumption (15) come from February's.
+        services.reading_record(by=site.admin, project=site.project, meter=meter, period=month(3), reading="135")
+        before = sorted(MeterReading.objects.filter(meter=meter).values_list("period", "reading"))
+    refused = client.post(f"/api/v1/imports/{batch['id']}/undo/")
+    assert refused.status_code == 400, refused.content
+    assert refused.json()["error"]["code"] == "undo_later_records"
+    message = refused.json()["error"]["message"]
+    assert "W-9" in message and "2026-03" in message
+    with in_company(company_a):
+        assert sorted(MeterReading.objects.filter(meter=meter).values_list("period", "reading")) == before
+        # Once the later reading is out of the way (here: it never was entered), the undo goes through.
+        MeterReading.objects.filter(meter=meter, period=month(3)).delete()
+    undone = client.post(f"/api/v1/imports/{batch['id']}/undo/")
+    assert undone.status_code == 200, undone.content
+    with in_company(company_a):
+        assert list(MeterReading.objects.filter(meter=meter).values_list("period", flat=True)) == [month(1)]
