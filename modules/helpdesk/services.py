@@ -722,6 +722,8 @@ def request_accept(*, by: Any, request: Request) -> Request:
     request.status, request.accepted_at = Status.ACCEPTED, now
     _save(request, now=now)
     _event(request, EventKind.ACCEPTED, actor=by, from_status=Status.DISPATCHED, at=now)
+    # The owner who asked sees in the portal that someone has it in hand.
+    notify([request.owner_user], request=request, text=_("Accepted: %(number)s %(title)s") % _names(request))
     return request
 
 
@@ -767,6 +769,13 @@ def request_wait(*, by: Any, request: Request, reason: str) -> Request:
     request.status, request.paused_since = Status.WAITING, now
     _save(request, now=now)
     _event(request, EventKind.PAUSED, actor=by, text=why, from_status=before, at=now)
+    # Waiting is usually waiting for the owner to do something: they hear at once, by e-mail and text too.
+    notify(
+        [request.owner_user],
+        request=request,
+        text=_("Waiting for you: %(number)s %(title)s (%(reason)s)") % {**_names(request), "reason": why},
+        urgent=True,
+    )
     return request
 
 

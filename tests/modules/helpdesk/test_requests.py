@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import time_machine
@@ -378,3 +379,25 @@ def test_material_and_price_are_for_special_services(company_a: CompanyFixture, 
         request = _accepted(site)
         with pytest.raises(ServiceError):
             services.material_add(by=site.engineer, request=request, description="阀门", quantity=1, unit_price="30")
+
+
+def test_the_owner_hears_when_their_request_is_accepted_and_when_it_waits_for_them(
+    company_a: CompanyFixture, site: support.Site, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.core import mail
+
+    with in_company(company_a):
+        request = services.request_submit(owner=site.owner, unit=site.unit, kind="repair", title="窗户关不上")
+        services.request_dispatch(
+            by=site.cs_staff, request=request, department=site.engineering, assignee=site.engineer
+        )
+        mail.outbox.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            services.request_accept(by=site.engineer, request=request)
+        accepted = list(Notification.objects.filter(user=site.owner, request=request).values_list("urgent", flat=True))
+        assert accepted == [False] and mail.outbox == []  # in the portal only
+        with django_capture_on_commit_callbacks(execute=True):
+            services.request_wait(by=site.engineer, request=request, reason="需要业主在家开门")
+        waiting = Notification.objects.filter(user=site.owner, request=request, urgent=True).get()
+        assert "需要业主在家开门" in waiting.text
+        assert [message.to for message in mail.outbox] == [[site.owner.email]]
