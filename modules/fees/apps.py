@@ -11,7 +11,7 @@ class FeesConfig(AppConfig):
         from wuye.core.seeding import register_sample, register_seeder
         from wuye.portal.navigation import NavItem, register
 
-        from . import imports, policies
+        from . import gateway, imports, policies
         from .samples import fees_sample
         from .seeding import fees_seed
 
@@ -30,3 +30,5 @@ class FeesConfig(AppConfig):
         register(NavItem("fees.my", _("My bills"), "fees:my_fees", area="owner", order=20))
         # After policies: the imports app grants its page to the roles that hold a kind's permission.
         imports.register_kinds()
+        # Online payments: the gateway's Stripe events that write this ledger.
+        gateway.register_handlers()
