@@ -3,9 +3,10 @@
 The plan is worked out in memory from one query per kind of record (units, ownership periods, parking
 spaces, readings, tariffs), so a preview and a post agree to the fen. Posting writes bills, lines and
 their charge entries with PostgreSQL's COPY in chunks of accounts, each chunk its own transaction under
-the run's row lock, skipping accounts already billed for the period. So a worker killed between chunks
-leaves whole chunks behind and the resumed run adds exactly the rest; and if anything still tried to
-bill an account twice, the unique constraint on (account, period) would refuse it.
+an advisory lock of its own, skipping accounts already billed for the period; writer threads post the
+chunks while the rest of the plan is worked out. So a worker killed mid-run leaves whole chunks behind
+and the resumed run adds exactly the rest; and if anything still tried to bill an account twice, the
+unique constraint on (account, period) would refuse it.
 """
 
 from __future__ import annotations
@@ -182,7 +183,7 @@ def plan_bills(
     plan.accounts = len(rows)
     some = account_ids is not None  # a few accounts: name their units (a whole project reads them all)
 
-    # Units: by floor area or per unit, for the days someone owned them this month.
+    # What each kind of line needs, read once for the whole project (or the few accounts asked for).
     unit_items = [item for item in items if item.basis in (ChargeBasis.AREA, ChargeBasis.UNIT)]
     spans: dict[uuid.UUID, list[tuple[dt.date, dt.date | None]]] = defaultdict(list)
     units: dict[uuid.UUID, tuple[str, Decimal, Any, Any]] = {}
@@ -200,7 +201,6 @@ def plan_bills(
         ):
             units[unit_id] = (kind, area, zone_id, building_id)
 
-    # Parking spaces sold or let: per space per month.
     space_items = [item for item in items if item.basis == ChargeBasis.SPACE]
     spaces: dict[uuid.UUID, tuple[str, Any]] = {}
     if space_items:
@@ -214,7 +214,6 @@ def plan_bills(
         for space_id, space_kind, zone_id in space_rows.values_list("id", "kind", "zone_id"):
             spaces[space_id] = (space_kind, zone_id)
 
-    # Utilities: the consumption of each unit meter read for this period.
     meter_items = {item.category: item for item in items if item.basis == ChargeBasis.METER}
     meters: dict[uuid.UUID, list[tuple[Any, ...]]] = defaultdict(list)
     readings: dict[uuid.UUID, tuple[Any, ...]] = {}
@@ -243,63 +242,76 @@ def plan_bills(
         )
     )
 
+    def unit_lines(bill: BillDraft, unit_id: uuid.UUID) -> None:
+        """By floor area or per unit, for the days someone owned the unit this month."""
+        unit = units.get(unit_id)
+        if unit is None:
+            return
+        kind, area, bill.zone_id, bill.building_id = unit
+        days = calculation.covered_days(period, spans.get(unit_id, ()))
+        if days == 0:
+            plan.exception_add("no_owner", bill.label)
+            return
+        for item in unit_items:
+            tariff = _price(tariffs, item.pk, kind)
+            if tariff is None:
+                if any(key[0] == item.pk for key in tariffs):
+                    plan.exception_add("no_tariff", f"{bill.label} · {item.name}")
+                continue
+            quantity = area if item.basis == ChargeBasis.AREA else Decimal(1)
+            amount = calculation.prorated(quantity, tariff.unit_price, days, month_days)
+            if amount <= 0:
+                continue
+            if item.basis == ChargeBasis.AREA:
+                text = f"{_fmt(area)} m² × {_fmt(tariff.unit_price)}"
+            else:
+                text = f"1 × {_fmt(tariff.unit_price)}"
+            if days < month_days:
+                text += " × " + _("%(days)s/%(month)s days") % {"days": days, "month": month_days}
+            bill.lines.append(LineDraft(item.pk, text, quantity, tariff.unit_price, amount))
+
+    def meter_lines(bill: BillDraft, unit_id: uuid.UUID) -> None:
+        """The consumption of each of the unit's meters read for this period."""
+        for meter_id, kind, _unit, unit_kind, zone_id, building_id, serial in meters.get(unit_id, ()):
+            item = meter_items[kind]
+            tariff = _price(tariffs, item.pk, unit_kind)
+            if tariff is None:
+                continue
+            found = readings.get(meter_id)
+            if found is None:
+                plan.exception_add("no_reading", f"{bill.label} · {serial}")
+                continue
+            reading_id, consumption, flagged, reviewed, previous, value = found
+            if consumption is None or consumption == 0:
+                continue  # a baseline reading, or nothing used
+            if flagged and reviewed is None:
+                plan.exception_add("reading_abnormal", f"{bill.label} · {serial}")
+                continue
+            tiers = [(tier.starts_above, tier.unit_price) for tier in tariff.tiers.all()]
+            amount = calculation.tiered(consumption, tariff.unit_price, tiers)
+            if amount <= 0:
+                continue
+            text = f"{serial}: {_fmt(previous)} → {_fmt(value)}" if previous is not None else serial
+            bill.zone_id, bill.building_id = zone_id, building_id
+            bill.lines.append(LineDraft(item.pk, text, consumption, tariff.unit_price, amount, reading_id))
+
+    def space_lines(bill: BillDraft, space_id: uuid.UUID) -> None:
+        """Per space per month, for spaces sold or let."""
+        space_kind, bill.zone_id = spaces[space_id]
+        for item in space_items:
+            tariff = _price(tariffs, item.pk, space_kind)
+            if tariff is None or tariff.unit_price <= 0:
+                continue
+            price = tariff.unit_price
+            bill.lines.append(LineDraft(item.pk, f"1 × {_fmt(price)}", Decimal(1), price, fen(price)))
+
     for plan.seen, (account_id, unit_id, space_id, label) in enumerate(rows, start=1):
         bill = BillDraft(account_id, project_id, None, None, label)
         if unit_id:
-            unit = units.get(unit_id)
-            if unit is not None:
-                kind, area, bill.zone_id, bill.building_id = unit
-                days = calculation.covered_days(period, spans.get(unit_id, ()))
-                if days == 0:
-                    plan.exception_add("no_owner", label)
-                else:
-                    for item in unit_items:
-                        tariff = _price(tariffs, item.pk, kind)
-                        if tariff is None:
-                            if any(key[0] == item.pk for key in tariffs):
-                                plan.exception_add("no_tariff", f"{label} · {item.name}")
-                            continue
-                        quantity = area if item.basis == ChargeBasis.AREA else Decimal(1)
-                        amount = calculation.prorated(quantity, tariff.unit_price, days, month_days)
-                        if amount <= 0:
-                            continue
-                        if item.basis == ChargeBasis.AREA:
-                            text = f"{_fmt(area)} m² × {_fmt(tariff.unit_price)}"
-                        else:
-                            text = f"1 × {_fmt(tariff.unit_price)}"
-                        if days < month_days:
-                            text += " × " + _("%(days)s/%(month)s days") % {"days": days, "month": month_days}
-                        bill.lines.append(LineDraft(item.pk, text, quantity, tariff.unit_price, amount))
-            for meter_id, kind, _unit, unit_kind, zone_id, building_id, serial in meters.get(unit_id, ()):
-                item = meter_items[kind]
-                tariff = _price(tariffs, item.pk, unit_kind)
-                if tariff is None:
-                    continue
-                found = readings.get(meter_id)
-                if found is None:
-                    plan.exception_add("no_reading", f"{label} · {serial}")
-                    continue
-                reading_id, consumption, flagged, reviewed, previous, value = found
-                if consumption is None or consumption == 0:
-                    continue  # a baseline reading, or nothing used
-                if flagged and reviewed is None:
-                    plan.exception_add("reading_abnormal", f"{label} · {serial}")
-                    continue
-                tiers = [(tier.starts_above, tier.unit_price) for tier in tariff.tiers.all()]
-                amount = calculation.tiered(consumption, tariff.unit_price, tiers)
-                if amount <= 0:
-                    continue
-                text = f"{serial}: {_fmt(previous)} → {_fmt(value)}" if previous is not None else serial
-                bill.zone_id, bill.building_id = zone_id, building_id
-                bill.lines.append(LineDraft(item.pk, text, consumption, tariff.unit_price, amount, reading_id))
+            unit_lines(bill, unit_id)
+            meter_lines(bill, unit_id)
         elif space_id in spaces:
-            space_kind, bill.zone_id = spaces[space_id]
-            for item in space_items:
-                tariff = _price(tariffs, item.pk, space_kind)
-                if tariff is None or tariff.unit_price <= 0:
-                    continue
-                price = tariff.unit_price
-                bill.lines.append(LineDraft(item.pk, f"1 × {_fmt(price)}", Decimal(1), price, fen(price)))
+            space_lines(bill, space_id)
         if not bill.lines:
             continue
         if account_id in already:
@@ -463,15 +475,19 @@ def run_write(
             return billed
         schema = connection.schema_name  # type: ignore[attr-defined]  # django-tenants adds it
         pending: deque[tuple[Future[list[uuid.UUID]], int]] = deque()
+
+        def drain(keep: int) -> None:
+            """Wait for the oldest chunks until `keep` are pending: in chunk order, so the progress bar
+            moves as chunks finish in sequence."""
+            while len(pending) > keep:
+                future, seen = pending.popleft()
+                written(future.result(), seen)
+
         with _Writers(writers, schema, write) as pool:
             for number, part in enumerate(parts):
                 pending.append((pool.submit(number, part), plan.seen))
-                while len(pending) > writers:  # no further ahead than the writers can take
-                    future, seen = pending.popleft()
-                    written(future.result(), seen)
-            while pending:  # in chunk order, so the progress bar moves as chunks finish in sequence
-                future, seen = pending.popleft()
-                written(future.result(), seen)
+                drain(writers)  # no further ahead than the writers can take
+            drain(0)
     finally:
         if collecting:
             gc.enable()

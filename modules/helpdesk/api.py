@@ -746,35 +746,39 @@ class OwnerNoteInput(serializers.Serializer):
     text = serializers.CharField(max_length=2000)
 
 
-class MyRequestNoteApi(APIView):
-    @extend_schema(request=OwnerNoteInput, responses=RequestDetailOutput, tags=TAGS,
-                   summary="Add information to one's own request")  # fmt: skip
-    def post(self, request: ApiRequest, request_id: str) -> Response:
-        owner = _owner(request)
-        found = selectors.owner_request_get(user=owner, request_id=request_id)
-        services.request_note(by=owner, request=found, text=_input(OwnerNoteInput, request.data)["text"])
-        return Response(_detail(selectors.owner_request_get(user=owner, request_id=request_id)))
+def _owner_action(
+    summary: str, call: Callable[[User, Request, dict[str, Any]], Any], input_class: type[serializers.Serializer]
+) -> type[APIView]:
+    """A step an owner takes on their own request (as `_action` is for staff): found among theirs only."""
+
+    class OwnerActionApi(APIView):
+        @extend_schema(request=input_class, responses=RequestDetailOutput, tags=TAGS, summary=summary)
+        def post(self, request: ApiRequest, request_id: str) -> Response:
+            owner = _owner(request)
+            found = selectors.owner_request_get(user=owner, request_id=request_id)
+            call(owner, found, _input(input_class, request.data))
+            return Response(_detail(selectors.owner_request_get(user=owner, request_id=request_id)))
+
+    OwnerActionApi.__name__ = OwnerActionApi.__qualname__ = (
+        "My" + "".join(part.title() for part in summary.split()[:3]) + "Api"
+    )
+    return OwnerActionApi
 
 
-class MyRequestWithdrawApi(APIView):
-    @extend_schema(request=ReasonInput, responses=RequestDetailOutput, tags=TAGS,
-                   summary="Withdraw one's own request before anybody accepted it")  # fmt: skip
-    def post(self, request: ApiRequest, request_id: str) -> Response:
-        owner = _owner(request)
-        found = selectors.owner_request_get(user=owner, request_id=request_id)
-        services.request_withdraw(by=owner, request=found, reason=_input(ReasonInput, request.data)["reason"])
-        return Response(_detail(selectors.owner_request_get(user=owner, request_id=request_id)))
-
-
-class MyRequestVisitApi(APIView):
-    @extend_schema(request=OwnerVisitInput, responses=RequestDetailOutput, tags=TAGS,
-                   summary="Answer the return visit: resolved? how satisfied (1-5)?")  # fmt: skip
-    def post(self, request: ApiRequest, request_id: str) -> Response:
-        owner = _owner(request)
-        found = selectors.owner_request_get(user=owner, request_id=request_id)
-        data = _input(OwnerVisitInput, request.data)
-        services.visit_record(
-            by=owner, request=found, reached=True, resolved=data["resolved"], satisfaction=data["satisfaction"],
-            comment=data["comment"],
-        )  # fmt: skip
-        return Response(_detail(selectors.owner_request_get(user=owner, request_id=request_id)))
+MyRequestNoteApi = _owner_action(
+    "Add information to one's own request",
+    lambda u, r, d: services.request_note(by=u, request=r, text=d["text"]),
+    OwnerNoteInput,
+)
+MyRequestWithdrawApi = _owner_action(
+    "Withdraw one's own request before anybody accepted it",
+    lambda u, r, d: services.request_withdraw(by=u, request=r, reason=d["reason"]),
+    ReasonInput,
+)
+MyRequestVisitApi = _owner_action(
+    "Answer the return visit: resolved? how satisfied (1-5)?",
+    lambda u, r, d: services.visit_record(
+        by=u, request=r, reached=True, resolved=d["resolved"], satisfaction=d["satisfaction"], comment=d["comment"]
+    ),
+    OwnerVisitInput,
+)
