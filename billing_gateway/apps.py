@@ -8,6 +8,4 @@ class BillingGatewayConfig(AppConfig):
     verbose_name = _("Online payments")
 
     def ready(self) -> None:
-        from . import callbacks, services
-
-        callbacks.register("account.updated", services.account_status_update)
+        from . import policies  # noqa: F401  (grants the company admin's permission)

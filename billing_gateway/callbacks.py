@@ -1,20 +1,22 @@
-"""Who acts on which Stripe event. The gateway's own handlers (a connected account's status) and, later,
-fees' (a payment settled or refunded) register here; `services.event_process` calls them in the event's
-company schema. A handler must be safe to call twice with the same event (a retried task)."""
+"""Who acts on what the provider tells: modules register a handler for each name of the gateway interface
+(`interface.PAYMENT_SUCCEEDED`, `interface.REFUND_SETTLED`, ...) and receive its neutral record
+(`interface.PaymentEvent`, `interface.RefundEvent`), never a Stripe payload. `services.event_process`
+calls them in the event's company schema. A handler must be safe to call twice with the same record (a
+retried task, a refund heard from the API and again from the webhook)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-Handler = Callable[[Any], None]  # receives the WebhookEvent
+Handler = Callable[[Any], None]  # receives an interface record
 _handlers: dict[str, list[Handler]] = {}
 
 
-def register(event_type: str, handler: Handler) -> None:
-    if handler not in _handlers.setdefault(event_type, []):
-        _handlers[event_type].append(handler)
+def register(name: str, handler: Handler) -> None:
+    if handler not in _handlers.setdefault(name, []):
+        _handlers[name].append(handler)
 
 
-def handlers_for(event_type: str) -> list[Handler]:
-    return list(_handlers.get(event_type, []))
+def handlers_for(name: str) -> list[Handler]:
+    return list(_handlers.get(name, []))

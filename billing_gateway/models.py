@@ -9,6 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+MAX_FEE_BPS = 10000  # basis points: all of it
+
+
 class ConnectedAccount(models.Model):
     """A company's Stripe account (Connect): the company is the merchant of record, payments are direct
     charges on this account. What Stripe last said of it is kept to tell owners whether they can pay online."""
@@ -29,7 +32,7 @@ class ConnectedAccount(models.Model):
         verbose_name = _("connected Stripe account")
         constraints = [
             models.CheckConstraint(condition=Q(account_id__startswith="acct_"), name="gateway_account_id_shape"),
-            models.CheckConstraint(condition=Q(application_fee_bps__lte=10000), name="gateway_fee_at_most_all"),
+            models.CheckConstraint(condition=Q(application_fee_bps__lte=MAX_FEE_BPS), name="gateway_fee_at_most_all"),
         ]
 
     def __str__(self) -> str:

@@ -1,10 +1,12 @@
-"""Writes of the gateway: receiving a webhook delivery, processing a stored event, and keeping a connected
-account's status. Receiving is verify, store once, queue: nothing else happens while Stripe waits."""
+"""Writes of the gateway: receiving a webhook delivery, processing a stored event, connecting a company's
+Stripe account and keeping its status, starting payments and refunds on it. Receiving is verify, store
+once, queue: nothing else happens while Stripe waits."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from decimal import Decimal
 from typing import Any
 
 import sentry_sdk
@@ -12,12 +14,16 @@ import stripe
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from django_tenants.utils import schema_context
 
-from wuye.core.errors import ServiceError
+from wuye.accounts.policies import is_vendor_staff
+from wuye.core.errors import PolicyDenied, ServiceError
+from wuye.core.policies import require
 
-from . import callbacks
-from .models import ConnectedAccount, EventStatus, WebhookEvent
+from . import callbacks, interface, policies, stripe_api
+from . import events as stripe_events
+from .models import MAX_FEE_BPS, ConnectedAccount, EventStatus, WebhookEvent
 
 logger = logging.getLogger(__name__)
 
@@ -77,8 +83,9 @@ def event_receive(*, payload: bytes, signature: str) -> tuple[WebhookEvent, bool
 
 
 def event_process(*, event_pk: int) -> WebhookEvent | None:
-    """Act on a stored event, in its company's schema: each registered handler once. Safe to run twice
-    (a processed event is left alone; handlers are idempotent). A failing handler leaves the event
+    """Act on a stored event, in its company's schema: the gateway's own (a connected account's status), or
+    what it means for the modules (`events.translate`) given to each registered handler once. Safe to run
+    twice (a processed event is left alone; handlers are idempotent). A failing handler leaves the event
     `failed` with the error, and raises for the task to retry."""
     failure: Exception | None = None
     with transaction.atomic():
@@ -86,22 +93,23 @@ def event_process(*, event_pk: int) -> WebhookEvent | None:
         event = events.filter(pk=event_pk).first()
         if event is None or event.status not in (EventStatus.RECEIVED, EventStatus.FAILED):
             return event
-        handlers = callbacks.handlers_for(event.type)
+        acted = False
         try:
             with transaction.atomic():  # the handlers' writes go together, or not at all
-                if event.company is not None:
+                if event.type == "account.updated":
+                    acted = account_status_update(event.payload)
+                elif event.company is not None and event.type in stripe_events.HANDLED:
                     with schema_context(event.company.schema_name):
-                        for handler in handlers:
-                            handler(event)
-                else:
-                    for handler in handlers:
-                        handler(event)
+                        for name, record in stripe_events.translate(event.payload, account_id=event.account_id):
+                            for handler in callbacks.handlers_for(name):
+                                handler(record)
+                                acted = True
         except Exception as error:
             logger.exception("Stripe event %s (%s) failed", event.event_id, event.type)
             failure = error
             event.status, event.error = EventStatus.FAILED, str(error)[:2000]
         else:
-            event.status = EventStatus.PROCESSED if handlers else EventStatus.IGNORED
+            event.status = EventStatus.PROCESSED if acted else EventStatus.IGNORED
             event.processed_at, event.error = timezone.now(), ""
         event.save(update_fields=["status", "processed_at", "error"])
     if failure is not None:
@@ -109,16 +117,136 @@ def event_process(*, event_pk: int) -> WebhookEvent | None:
     return event
 
 
-def account_status_update(event: WebhookEvent) -> None:
-    """`account.updated`: what Stripe says a connected account can do now, and what it still asks for."""
-    account = event.payload.get("data", {}).get("object", {})
-    if account.get("object") != "account":
-        return
+def _account_status_keep(connected: ConnectedAccount, account: dict[str, Any]) -> ConnectedAccount:
     requirements = (account.get("requirements") or {}).get("currently_due") or []
-    ConnectedAccount.objects.filter(account_id=account.get("id")).update(
-        charges_enabled=bool(account.get("charges_enabled")),
-        payouts_enabled=bool(account.get("payouts_enabled")),
-        details_submitted=bool(account.get("details_submitted")),
-        requirements=[str(item) for item in requirements],
-        updated_at=timezone.now(),
+    connected.charges_enabled = bool(account.get("charges_enabled"))
+    connected.payouts_enabled = bool(account.get("payouts_enabled"))
+    connected.details_submitted = bool(account.get("details_submitted"))
+    connected.requirements = [str(item) for item in requirements]
+    connected.updated_at = timezone.now()
+    connected.save(
+        update_fields=["charges_enabled", "payouts_enabled", "details_submitted", "requirements", "updated_at"]
+    )
+    return connected
+
+
+def account_status_update(payload: dict[str, Any]) -> bool:
+    """`account.updated`: what Stripe says a connected account can do now, and what it still asks for."""
+    account = (payload.get("data") or {}).get("object") or {}
+    if account.get("object") != "account":
+        return False
+    connected = ConnectedAccount.objects.select_for_update().filter(account_id=account.get("id")).first()
+    if connected is None:
+        return False
+    _account_status_keep(connected, account)
+    return True
+
+
+# ------------------------------------------------------------------------------------------ Connect
+COUNTRIES = ("HK", "SG", "MO", "US", "GB", "AU", "CA", "JP", "MY", "TH", "NZ", "DE", "FR", "IE", "NL")
+
+
+def account_connect(*, by: Any, company: Any, country: str, email: str, return_url: str, refresh_url: str) -> str:
+    """Connect the company's Stripe account (a standard account: the company's own Stripe dashboard, its
+    name on owners' statements): made once, then the onboarding link where the company's admin tells
+    Stripe who they are. Returns the link's address."""
+    require(by, policies.CONNECT)
+    connected = ConnectedAccount.objects.filter(company=company).first()
+    if connected is None:
+        country = (country or "").strip().upper()
+        if country not in COUNTRIES:
+            raise ServiceError(
+                gettext("Choose the country where the company's Stripe account is registered."),
+                code="country_invalid",
+                field="country",
+            )
+        answer = stripe_api.account_create(
+            country=country,
+            email=(email or "").strip(),
+            company_ref=str(company.pk),
+            idempotency_key=f"wuye-company-{company.pk}-account",
+        )
+        with transaction.atomic():
+            connected = ConnectedAccount.objects.create(company=company, account_id=str(answer["id"]))
+            _account_status_keep(connected, answer)
+    return stripe_api.account_link(account_id=connected.account_id, refresh_url=refresh_url, return_url=return_url)
+
+
+def account_refresh(*, by: Any, company: Any) -> ConnectedAccount:
+    """Ask Stripe again what the company's account can do (after onboarding, without waiting for the event)."""
+    require(by, policies.CONNECT)
+    connected = ConnectedAccount.objects.filter(company=company).first()
+    if connected is None:
+        raise ServiceError(gettext("No Stripe account is connected yet."), code="not_connected")
+    answer = stripe_api.account_get(connected.account_id)
+    with transaction.atomic():
+        return _account_status_keep(ConnectedAccount.objects.select_for_update().get(pk=connected.pk), answer)
+
+
+@transaction.atomic
+def application_fee_set(*, by: Any, connected: ConnectedAccount, bps: Any) -> ConnectedAccount:
+    """The vendor's fee on each of a company's payments, in basis points (none by default)."""
+    if not is_vendor_staff(by):
+        raise PolicyDenied(gettext("Only the platform's operators set its fee."))
+    try:
+        value = int(str(bps).strip())
+    except ValueError:
+        value = -1
+    if not 0 <= value <= MAX_FEE_BPS:
+        raise ServiceError(
+            gettext("The fee is a whole number of basis points from 0 to %(max)s.") % {"max": MAX_FEE_BPS},
+            code="fee_invalid",
+            field="bps",
+        )
+    connected = ConnectedAccount.objects.select_for_update().get(pk=connected.pk)
+    connected.application_fee_bps, connected.updated_at = value, timezone.now()
+    connected.save(update_fields=["application_fee_bps", "updated_at"])
+    return connected
+
+
+# ------------------------------------------------------------------------------------------ payments
+def _open_account(company: Any) -> ConnectedAccount:
+    connected = ConnectedAccount.objects.filter(company=company).first()
+    if connected is None or not connected.charges_enabled or not stripe_api.configured():
+        raise ServiceError(
+            gettext("Online payment is not available yet: please pay at the front desk."), code="gateway_closed"
+        )
+    return connected
+
+
+def payment_start(
+    *, company: Any, amount: Decimal, currency: str, reference: str, metadata: dict[str, str], description: str
+) -> interface.Checkout:
+    """Start a payment on the company's account for the amount the module computed. `reference` is the
+    module's own id of the payment: the idempotency key, so a retried start returns the same payment."""
+    connected = _open_account(company)
+    if amount <= 0:
+        raise ServiceError(gettext("There is nothing to pay."), code="amount_zero", field="amount")
+    intent = stripe_api.intent_create(
+        account_id=connected.account_id,
+        amount=amount,
+        currency=currency,
+        fee_bps=connected.application_fee_bps,
+        metadata=metadata,
+        description=description,
+        idempotency_key=f"wuye-{company.schema_name}-{reference}-payment",
+    )
+    return stripe_api.checkout(connected.account_id, intent)
+
+
+def refund_create(
+    *, company: Any, payment_ref: str, amount: Decimal, currency: str, reason: str, reference: str
+) -> interface.RefundEvent:
+    """Pay back (part of) a payment on the company's account. The answer is the refund as the webhook will
+    tell it again: the module records it once, whichever comes first."""
+    connected = ConnectedAccount.objects.filter(company=company).first()
+    if connected is None:
+        raise ServiceError(gettext("No Stripe account is connected."), code="not_connected")
+    return stripe_api.refund_create(
+        account_id=connected.account_id,
+        intent_id=payment_ref,
+        amount=amount,
+        currency=currency,
+        reason=reason,
+        idempotency_key=f"wuye-{company.schema_name}-{reference}-refund",
     )

@@ -1,102 +1,122 @@
-"""What online payments mean for the ledger: fees' handlers of the gateway's Stripe events (registered
+"""What online payments mean for the ledger: fees' handlers of the gateway interface's records (registered
 with `billing_gateway.callbacks` when the app is ready). They run in the company's schema, once per event,
 and are safe to run again: a provider's payment or refund id is recorded once (unique), whatever the
-number and the order of the deliveries.
+number and the order of the deliveries. Fees never sees the provider's own payloads.
 
-A PaymentIntent this platform creates carries the household account and the bills it pays in its metadata
-(`wuye_account`, `wuye_bills`: ids, comma-separated)."""
+A payment this platform starts carries the household account, the bills it pays and the online payment
+in its metadata (`wuye_account`, `wuye_bills`: ids, comma-separated; `wuye_online_payment`)."""
 
 from __future__ import annotations
 
 import logging
-from decimal import Decimal
 from typing import Any
+
+from django.utils import timezone
 
 from wuye.core.errors import ServiceError
 from wuye.core.ids import as_uuid
 
 from . import services
-from .models import Account, Bill, Payment, PaymentMethod
+from .models import Account, Bill, OnlinePayment, OnlineStatus, Payment, PaymentMethod
 
 logger = logging.getLogger(__name__)
 
 ACCOUNT_KEY = "wuye_account"
 BILLS_KEY = "wuye_bills"
+ONLINE_KEY = "wuye_online_payment"
 
 
-def _object(event: Any, kind: str) -> dict[str, Any] | None:
-    found = (event.payload.get("data") or {}).get("object") or {}
-    return found if found.get("object") == kind else None
-
-
-def _minor(value: Any) -> Decimal:
-    """Stripe's amounts are in the currency's smallest unit (fen)."""
-    return (Decimal(int(value)) / 100).quantize(Decimal("0.01"))
+def _online(payment_ref: str) -> OnlinePayment | None:
+    return OnlinePayment.objects.select_for_update().filter(payment_ref=payment_ref).first()
 
 
 def payment_succeeded(event: Any) -> None:
-    """`payment_intent.succeeded`: one payment in the ledger, allocated to the bills it was for (or, if they
-    were paid meanwhile at the desk, oldest first and the rest as prepayment), with its receipt number."""
-    intent = _object(event, "payment_intent")
-    if intent is None:
-        return
-    metadata = intent.get("metadata") or {}
-    key = as_uuid(metadata.get(ACCOUNT_KEY))
+    """The provider confirmed a payment: one payment in the ledger, allocated to the bills it was for (or,
+    if they were paid meanwhile at the desk, oldest first and the rest as prepayment), with its receipt
+    number; the owner's online payment shows it."""
+    online = _online(event.payment_ref)
+    key = online.account_id if online is not None else as_uuid(event.metadata.get(ACCOUNT_KEY))
     account = Account.objects.filter(pk=key).first() if key else None
     if account is None:
-        raise ServiceError(f"payment {intent.get('id')} names no household account of this company", code="no_account")
-    amount = _minor(intent.get("amount_received") or intent.get("amount") or 0)
-    bill_ids = [key for key in (as_uuid(part) for part in str(metadata.get(BILLS_KEY) or "").split(",")) if key]
-    bills = list(Bill.objects.filter(pk__in=bill_ids, account=account)) if bill_ids else None
-    provider_id = str(intent["id"])
+        raise ServiceError(f"payment {event.payment_ref} names no household account of this company", code="no_account")
+    if online is not None:
+        bills = list(online.bills.all())
+    else:
+        bill_ids = [k for k in (as_uuid(part) for part in str(event.metadata.get(BILLS_KEY) or "").split(",")) if k]
+        bills = list(Bill.objects.filter(pk__in=bill_ids, account=account)) if bill_ids else []
 
-    def record(chosen: list[Bill] | None) -> None:
-        services.payment_record(
+    def record(chosen: list[Bill] | None) -> Payment:
+        return services.payment_record(
             by=None,
             account=account,
-            amount=amount,
+            amount=event.amount,
             method=PaymentMethod.ONLINE,
             bills=chosen,
-            reference=provider_id,
-            external_id=provider_id,
+            reference=event.payment_ref,
+            external_id=event.payment_ref,
         )
 
     try:
-        record(bills or None)
+        payment = record(bills or None)
     except ServiceError as refused:
         if not bills:
             raise
         # The money arrived all the same: what those bills no longer owe goes to the oldest, then prepayment.
-        logger.info("payment %s: its bills refused it (%s); recorded oldest first", provider_id, refused.code)
-        record(None)
+        logger.info("payment %s: its bills refused it (%s); recorded oldest first", event.payment_ref, refused.code)
+        payment = record(None)
+    if online is not None and online.status != OnlineStatus.SUCCEEDED:
+        online.status, online.payment, online.failure_message = OnlineStatus.SUCCEEDED, payment, ""
+        online.updated_at = timezone.now()
+        online.save(update_fields=["status", "payment", "failure_message", "updated_at"])
 
 
-def charge_refunded(event: Any) -> None:
-    """`charge.refunded`: each of the charge's refunds once, against the payment it refunds. A refund the
-    console already recorded from the API's answer carries the same id and is not recorded again."""
-    charge = _object(event, "charge")
-    if charge is None:
+def _status_follow(event: Any, status: str) -> None:
+    """A payment failed, is processing or was cancelled: the owner's page says so. A later event never
+    takes a paid one back (deliveries come in any order)."""
+    online = _online(event.payment_ref)
+    if online is None or online.status == OnlineStatus.SUCCEEDED:
         return
-    payment = Payment.objects.filter(external_id=charge.get("payment_intent")).select_related("account").first()
+    online.status = status
+    online.failure_message = (event.failure_message or "")[:300] if status == OnlineStatus.FAILED else ""
+    online.updated_at = timezone.now()
+    online.save(update_fields=["status", "failure_message", "updated_at"])
+
+
+def payment_failed(event: Any) -> None:
+    _status_follow(event, OnlineStatus.FAILED)
+
+
+def payment_processing(event: Any) -> None:
+    _status_follow(event, OnlineStatus.PROCESSING)
+
+
+def payment_canceled(event: Any) -> None:
+    _status_follow(event, OnlineStatus.CANCELED)
+
+
+def refund_settled(refund: Any) -> None:
+    """Money paid back on an online payment: recorded once against the payment it refunds, whether the
+    console recorded it first from the API's answer or this is the provider's event."""
+    payment = Payment.objects.filter(external_id=refund.payment_ref).select_related("account").first()
     if payment is None:
         # Delivered before the payment it refunds: the event stays failed, and its retry finds the payment.
-        raise ServiceError(f"refund of {charge.get('payment_intent')} before its payment", code="payment_unknown")
-    for refund in (charge.get("refunds") or {}).get("data") or []:
-        if refund.get("status") not in (None, "succeeded", "pending"):
-            continue
-        services.refund_record(
-            by=None,
-            account=payment.account,
-            amount=_minor(refund["amount"]),
-            reason=str(refund.get("reason") or "Stripe refund"),
-            method=PaymentMethod.ONLINE,
-            payment=payment,
-            external_id=refund["id"],
-        )
+        raise ServiceError(f"refund of {refund.payment_ref} before its payment", code="payment_unknown")
+    services.refund_record(
+        by=None,
+        account=payment.account,
+        amount=refund.amount,
+        reason=refund.reason or "Stripe refund",
+        method=PaymentMethod.ONLINE,
+        payment=payment,
+        external_id=refund.refund_ref,
+    )
 
 
 def register_handlers() -> None:
-    from billing_gateway import callbacks
+    from billing_gateway import callbacks, interface
 
-    callbacks.register("payment_intent.succeeded", payment_succeeded)
-    callbacks.register("charge.refunded", charge_refunded)
+    callbacks.register(interface.PAYMENT_SUCCEEDED, payment_succeeded)
+    callbacks.register(interface.PAYMENT_FAILED, payment_failed)
+    callbacks.register(interface.PAYMENT_PROCESSING, payment_processing)
+    callbacks.register(interface.PAYMENT_CANCELED, payment_canceled)
+    callbacks.register(interface.REFUND_SETTLED, refund_settled)

@@ -542,6 +542,122 @@ class Refund(models.Model):
         return f"{self.amount} ({self.reason})"
 
 
+class OnlineStatus(models.TextChoices):
+    """Where an online payment stands, as the provider last told it (billing_gateway.interface)."""
+
+    REQUIRES_PAYMENT = "requires_payment", _("Waiting for payment")
+    PROCESSING = "processing", _("Processing")
+    SUCCEEDED = "succeeded", _("Paid")
+    FAILED = "failed", _("Failed")
+    CANCELED = "canceled", _("Cancelled")
+
+
+class OnlinePurpose(models.TextChoices):
+    BILLS = "bills", _("Chosen bills")
+    EVERYTHING = "everything", _("Everything due")
+    PREPAYMENT = "prepayment", _("Prepayment")
+
+
+class OnlinePayment(models.Model):
+    """An owner paying online (线上支付): started here with the amount the ledger says, paid with the provider
+    (billing_gateway), and recorded as a Payment with its receipt when the provider confirms it. Its amount
+    never changes; its status follows the provider's events."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="online_payments")
+    purpose = models.CharField(_("for"), max_length=12, choices=OnlinePurpose.choices)
+    bills = models.ManyToManyField(Bill, blank=True, related_name="online_payments")
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    provider = models.CharField(max_length=16, default="stripe")
+    # The provider's id (Stripe: the PaymentIntent), known once it answered.
+    payment_ref = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001  (NULLs are not unique)
+    status = models.CharField(
+        _("status"), max_length=16, choices=OnlineStatus.choices, default=OnlineStatus.REQUIRES_PAYMENT
+    )
+    failure_message = models.CharField(_("why it failed"), max_length=300, blank=True)
+    payment = models.OneToOneField(
+        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="online", verbose_name=_("receipt")
+    )
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("online payment")
+        verbose_name_plural = _("online payments")
+        constraints = [
+            models.UniqueConstraint(fields=["payment_ref"], name="fees_online_ref_unique"),
+            models.CheckConstraint(condition=Q(amount__gt=0, amount__lte=AMOUNT_MAX), name="fees_online_amount_range"),
+            models.CheckConstraint(condition=_valid("status", OnlineStatus), name="fees_online_status_valid"),
+            models.CheckConstraint(condition=_valid("purpose", OnlinePurpose), name="fees_online_purpose_valid"),
+            # Paid exactly when the ledger holds its payment.
+            models.CheckConstraint(
+                condition=Q(status=OnlineStatus.SUCCEEDED, payment__isnull=False)
+                | (~Q(status=OnlineStatus.SUCCEEDED) & Q(payment__isnull=True)),
+                name="fees_online_paid_has_receipt",
+            ),
+        ]
+        indexes = [models.Index(fields=["account", "-created_at"], name="fees_online_account")]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency} ({self.status})"
+
+
+class Reconciliation(models.Model):
+    """One day's comparison of what the provider settled with what the ledger holds (对账): made by the daily
+    job, again on demand; its differences stay until finance resolves them."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    day = models.DateField(_("day"), unique=True)
+    provider_payments = models.PositiveIntegerField(default=0)
+    provider_refunds = models.PositiveIntegerField(default=0)
+    ledger_payments = models.PositiveIntegerField(default=0)
+    ledger_refunds = models.PositiveIntegerField(default=0)
+    ran_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-day"]
+        verbose_name = _("reconciliation")
+
+    def __str__(self) -> str:
+        return str(self.day)
+
+
+class DifferenceKind(models.TextChoices):
+    MISSING_IN_LEDGER = "missing_in_ledger", _("At the provider, not in the ledger")
+    MISSING_AT_PROVIDER = "missing_at_provider", _("In the ledger, not at the provider")
+    AMOUNT = "amount", _("Amounts differ")
+
+
+class ReconciliationDifference(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    reconciliation = models.ForeignKey(Reconciliation, on_delete=models.CASCADE, related_name="differences")
+    kind = models.CharField(_("difference"), max_length=20, choices=DifferenceKind.choices)
+    movement = models.CharField(_("movement"), max_length=10)  # payment or refund
+    ref = models.CharField(_("provider's id"), max_length=100)
+    provider_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    ledger_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    resolution = models.CharField(_("resolution"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["kind", "ref"]
+        constraints = [
+            models.UniqueConstraint(fields=["reconciliation", "movement", "ref"], name="fees_difference_once"),
+            models.CheckConstraint(condition=_valid("kind", DifferenceKind), name="fees_difference_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True) | ~Q(resolution=""), name="fees_difference_resolution_said"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.ref}"
+
+
 class WriteOffStatus(models.TextChoices):
     REQUESTED = "requested", _("Awaiting approval")
     APPROVED = "approved", _("Approved")

@@ -6,6 +6,7 @@ Anything not genuine is answered 400 and leaves nothing behind."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 import time
 from typing import Any
 
@@ -160,17 +161,37 @@ def test_handlers_run_in_the_events_company_schema_and_unhandled_types_are_ignor
 ) -> None:
     from django.db import connection
 
-    from billing_gateway import callbacks
+    from billing_gateway import callbacks, interface
 
-    seen: list[str] = []
-    handlers = {"payment_intent.succeeded": [lambda event: seen.append(connection.schema_name)]}
+    seen: list[tuple[str, str, Any]] = []
+    handlers = {
+        interface.PAYMENT_SUCCEEDED: [lambda record: seen.append((connection.schema_name, record.payment_ref, record))]
+    }
     monkeypatch.setattr(callbacks, "_handlers", handlers)
-    paid = _event("evt_0005", kind="payment_intent.succeeded", id="pi_1", object="payment_intent")
+    paid = _event(
+        "evt_0005",
+        kind="payment_intent.succeeded",
+        id="pi_1",
+        object="payment_intent",
+        amount=12345,
+        amount_received=12345,
+        currency="cny",
+        status="succeeded",
+        metadata={"wuye_account": "x"},
+    )
     other = _event("evt_0006", kind="customer.created", id="cus_1", object="customer")
     with django_capture_on_commit_callbacks(execute=True):
         assert _post(stripe_client, paid, _signed(paid)).status_code == 200
         assert _post(stripe_client, other, _signed(other)).status_code == 200
-    assert seen == [company_a.company.schema_name]
+    # The handler hears the gateway interface's record, in yuan, not Stripe's payload.
+    assert [(schema, ref) for schema, ref, _record in seen] == [(company_a.company.schema_name, "pi_1")]
+    record = seen[0][2]
+    assert (record.status, record.amount, record.currency, record.metadata) == (
+        interface.SUCCEEDED,
+        Decimal("123.45"),
+        "CNY",
+        {"wuye_account": "x"},
+    )
     statuses = dict(WebhookEvent.objects.values_list("event_id", "status"))
     assert statuses == {"evt_0005": EventStatus.PROCESSED, "evt_0006": EventStatus.IGNORED}
 
@@ -178,17 +199,25 @@ def test_handlers_run_in_the_events_company_schema_and_unhandled_types_are_ignor
 def test_a_failing_handler_leaves_the_event_failed_and_a_retry_processes_it_once(
     connected: ConnectedAccount, monkeypatch: Any
 ) -> None:
-    from billing_gateway import callbacks, services
+    from billing_gateway import callbacks, interface, services
 
     calls: list[str] = []
 
-    def flaky(event: Any) -> None:
-        calls.append(event.event_id)
+    def flaky(refund: Any) -> None:
+        calls.append(refund.refund_ref)
         if len(calls) == 1:
             raise RuntimeError("the ledger was busy")
 
-    monkeypatch.setattr(callbacks, "_handlers", {"charge.refunded": [flaky]})
-    payload = _event("evt_0007", kind="charge.refunded", id="ch_1", object="charge")
+    monkeypatch.setattr(callbacks, "_handlers", {interface.REFUND_SETTLED: [flaky]})
+    refund = {"id": "re_1", "object": "refund", "amount": 500, "currency": "cny", "status": "succeeded"}
+    payload = _event(
+        "evt_0007",
+        kind="charge.refunded",
+        id="ch_1",
+        object="charge",
+        payment_intent="pi_1",
+        refunds={"object": "list", "data": [refund]},
+    )
     event, created = services.event_receive(payload=payload, signature=_signed(payload))
     assert created
     with pytest.raises(RuntimeError):
@@ -197,4 +226,4 @@ def test_a_failing_handler_leaves_the_event_failed_and_a_retry_processes_it_once
     assert (event.status, event.error) == (EventStatus.FAILED, "the ledger was busy")
     assert services.event_process(event_pk=event.pk).status == EventStatus.PROCESSED
     assert services.event_process(event_pk=event.pk).status == EventStatus.PROCESSED  # a third delivery: no call
-    assert calls == ["evt_0007", "evt_0007"]
+    assert calls == ["re_1", "re_1"]

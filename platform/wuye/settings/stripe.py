@@ -1,8 +1,21 @@
-"""Stripe (billing_gateway): the webhook endpoint's secret and rules. (The API key and address come with
-the payments themselves.)"""
+"""Stripe (billing_gateway): the platform's API keys, the API's address, and the webhook endpoint's secret and
+rules. Empty keys leave online payments closed: owners are told to pay at the desk."""
 
 from .env import env_int, env_str
 
+STRIPE_SECRET_KEY = env_str(
+    "WUYE_STRIPE_SECRET_KEY",
+    "",
+    "The platform's Stripe secret key (sk_test_... / sk_live_...); empty closes online payments.",
+    secret=True,
+)
+STRIPE_PUBLISHABLE_KEY = env_str(
+    "WUYE_STRIPE_PUBLISHABLE_KEY", "", "The platform's Stripe publishable key (pk_...), given to Stripe.js."
+)
+STRIPE_API_BASE = env_str(
+    "WUYE_STRIPE_API_BASE", "https://api.stripe.com", "Address of the Stripe API (an emulator's in tests)."
+)
+STRIPE_JS_URL = env_str("WUYE_STRIPE_JS_URL", "https://js.stripe.com/v3/", "Where owners' browsers load Stripe.js.")
 STRIPE_WEBHOOK_SECRET = env_str(
     "WUYE_STRIPE_WEBHOOK_SECRET",
     "",

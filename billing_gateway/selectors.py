@@ -1,0 +1,52 @@
+"""Reads of the gateway: a company's connected account and whether its owners can pay online, a payment as
+the provider holds it, what the provider settled for a day (reconciliation), and the vendor's list."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import QuerySet
+
+from wuye.core.errors import ServiceError
+
+from . import interface, stripe_api
+from .models import ConnectedAccount
+
+
+def account_for(*, company: Any) -> ConnectedAccount | None:
+    return ConnectedAccount.objects.filter(company=company).first()
+
+
+def payments_open(*, company: Any) -> bool:
+    """Owners can pay online: the platform has its keys and the company's account can take charges."""
+    return stripe_api.configured() and ConnectedAccount.objects.filter(company=company, charges_enabled=True).exists()
+
+
+def _connected(company: Any) -> ConnectedAccount:
+    connected = account_for(company=company)
+    if connected is None:
+        raise ServiceError("No Stripe account is connected.", code="not_connected")
+    return connected
+
+
+def checkout_get(*, company: Any, payment_ref: str) -> interface.Checkout:
+    """What the owner's browser needs to (go on) paying a started payment; the client secret is asked of
+    Stripe each time rather than kept here."""
+    connected = _connected(company)
+    intent = stripe_api.intent_get(account_id=connected.account_id, intent_id=payment_ref)
+    return stripe_api.checkout(connected.account_id, intent)
+
+
+def payment_get(*, company: Any, payment_ref: str) -> interface.PaymentState:
+    connected = _connected(company)
+    return stripe_api.payment_state(stripe_api.intent_get(account_id=connected.account_id, intent_id=payment_ref))
+
+
+def settlements(*, company: Any, start: dt.datetime, end: dt.datetime) -> list[interface.Settlement]:
+    connected = _connected(company)
+    return stripe_api.settlements(account_id=connected.account_id, start=start, end=end)
+
+
+def accounts_list() -> QuerySet[ConnectedAccount]:
+    return ConnectedAccount.objects.select_related("company").order_by("company__name")
