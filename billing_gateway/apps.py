@@ -8,4 +8,17 @@ class BillingGatewayConfig(AppConfig):
     verbose_name = _("Online payments")
 
     def ready(self) -> None:
-        from . import policies  # noqa: F401  (grants the company admin's permission)
+        from wuye.portal.navigation import NavItem, register
+
+        from . import policies
+
+        register(
+            NavItem(
+                "payments.stripe",
+                _("Online payments"),
+                "billing_gateway:stripe_account",
+                permission=policies.CONNECT,
+                order=90,
+            )
+        )
+        register(NavItem("vendor.stripe", _("Stripe accounts"), "billing_gateway:accounts", order=30, area="vendor"))

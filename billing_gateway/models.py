@@ -8,7 +8,6 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-
 MAX_FEE_BPS = 10000  # basis points: all of it
 
 

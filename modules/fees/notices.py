@@ -18,17 +18,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
+from urllib.parse import urlencode
 
 from django.core import mail
 from django.db.models import Q, Sum
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from modules.households.models import Ownership
 from wuye.core.errors import NotFound, ServiceError
+from wuye.core.ids import as_uuid
 from wuye.core.policies import require
 from wuye.core.tenancy import current_tenant
+from wuye.core.urls import absolute_url
 
 from . import policies, selectors, services
 from .documents import amount_in_words, reminder_pdf, yuan
@@ -224,4 +228,59 @@ def reminder_letter(*, viewer: Any, account: Account, as_of: dt.date | None = No
         text=services.fee_settings().reminder_text,
         as_of=as_of,
         company=_company_name(),
+    )
+
+
+def pay_link_send(*, by: Any, account: Account, bill_id: Any) -> ChaseRecord:
+    """E-mail the current owners of the account a link to pay one open bill online, and log it in the
+    chase log. The link opens the owner's own pay page (signed in): it grants nothing by itself."""
+    from billing_gateway import selectors as gateway_selectors
+
+    require(by, policies.CHASE)
+    (account,) = _accounts_in_scope(by, [account])
+    if not gateway_selectors.payments_open(company=current_tenant()):
+        raise ServiceError(_("Online payment is not set up for this company."), code="gateway_closed")
+    bill = (
+        selectors.bill_list(viewer=by, account=account).filter(pk=as_uuid(bill_id)).first()
+        if as_uuid(bill_id)
+        else None
+    )
+    if bill is None:
+        raise NotFound(_("No such bill."))
+    if bill.balance <= 0:
+        raise ServiceError(_("This bill is already paid."), code="bill_paid", field="bill")
+    today = timezone.localdate()
+    owners = [
+        Owner(name=ownership.person.name, email=(ownership.person.email or "").strip())
+        for ownership in Ownership.objects.filter(unit_id=account.unit_id, starts_on__lte=today)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gt=today))
+        .select_related("person")
+    ]
+    addresses = list(dict.fromkeys(owner.email for owner in owners if owner.email))
+    if not addresses:
+        raise ServiceError(_("No owner of this household has an e-mail address."), code="no_email")
+    context = {
+        "company": _company_name(),
+        "account": account.label,
+        "period": f"{bill.period:%Y-%m}",
+        "amount": yuan(bill.balance),
+        "due": bill.due_on.isoformat() if bill.due_on else "",
+        "link": absolute_url(reverse("fees:my_pay") + "?" + urlencode({"bills": str(bill.pk)})),
+    }
+    subject = " ".join(render_to_string("fees/email/pay_link_subject.txt", context).split())
+    message = mail.EmailMultiAlternatives(
+        subject=subject, body=render_to_string("fees/email/pay_link.txt", context), to=addresses
+    )
+    message.attach_alternative(render_to_string("fees/email/pay_link.html", context), "text/html")
+    try:
+        message.send()
+    except (smtplib.SMTPException, OSError) as error:
+        logger.warning("pay link e-mail for account %s failed", account.pk, exc_info=True)
+        raise ServiceError(_("The e-mail could not be sent; try again later."), code="email_failed") from error
+    return services.chase_record(
+        by=by,
+        account=account,
+        channel=ChaseChannel.EMAIL,
+        result=_("Pay link for %(period)s (%(amount)s) sent to %(to)s")
+        % {"period": context["period"], "amount": context["amount"], "to": ", ".join(addresses)},
     )

@@ -33,10 +33,13 @@ REVERSE_CHARGES = "fees.reverse_charge"
 REQUEST_WRITE_OFF = "fees.add_writeoff"
 APPROVE_WRITE_OFF = "fees.approve_writeoff"
 CHASE = "fees.add_chaserecord"
+# Compare the provider's payments and refunds with the ledger, and resolve the differences (对账).
+RECONCILE = "fees.change_reconciliation"
 
 _everything = [
     VIEW, VIEW_COLLECTION, VIEW_TARIFFS, MANAGE_TARIFFS, MANAGE_SETTINGS, ENTER_READINGS, REVIEW_READINGS, RUN_BILLS,
     CHARGE_ONE_OFF, TAKE_PAYMENTS, VOID_RECEIPTS, REFUND, REVERSE_CHARGES, REQUEST_WRITE_OFF, APPROVE_WRITE_OFF, CHASE,
+    RECONCILE,
 ]  # fmt: skip
 
 roles.grant(COMPANY_ADMIN, _everything)
@@ -50,7 +53,7 @@ roles.grant(
     FINANCE,
     [
         VIEW, VIEW_COLLECTION, VIEW_TARIFFS, MANAGE_TARIFFS, ENTER_READINGS, REVIEW_READINGS, RUN_BILLS,
-        CHARGE_ONE_OFF, TAKE_PAYMENTS, VOID_RECEIPTS, REFUND, REVERSE_CHARGES, REQUEST_WRITE_OFF, CHASE,
+        CHARGE_ONE_OFF, TAKE_PAYMENTS, VOID_RECEIPTS, REFUND, REVERSE_CHARGES, REQUEST_WRITE_OFF, CHASE, RECONCILE,
     ],
 )  # fmt: skip
 # The CS manager plans and reviews collection (DOMAIN.md §3): reports, the chase, the desk.

@@ -55,7 +55,11 @@ from .models import (
     FeeSettings,
     LedgerEntry,
     MeterReading,
+    OnlinePayment,
+    OnlineStatus,
     Payment,
+    Reconciliation,
+    ReconciliationDifference,
     Refund,
     Tariff,
     WriteOff,
@@ -790,3 +794,62 @@ def weekly_collection(
         .annotate(total=Sum("amount"), count=Count("id"))
     }
     return [(start + dt.timedelta(weeks=n), *found.get(start + dt.timedelta(weeks=n), (ZERO, 0))) for n in range(weeks)]
+
+
+# ------------------------------------------------------------------------------------------ online payments
+def online_payment_list(*, viewer: Any, status: str = "", account: Account | None = None) -> QuerySet[OnlinePayment]:
+    """Online payments in the viewer's scope, newest first, with what was refunded of each."""
+    require(viewer, policies.VIEW)
+    found = _in_scope(viewer, OnlinePayment.objects.all(), prefix="account__")
+    if status:
+        found = found.filter(status=status)
+    if account is not None:
+        found = found.filter(account=account)
+    refunded = Refund.objects.filter(payment=OuterRef("payment_id")).values("payment").annotate(t=Sum("amount"))
+    return (
+        found.select_related("account__project", "payment")
+        .annotate(refunded=Coalesce(Subquery(refunded.values("t")), Value(ZERO), output_field=_MONEY))
+        .order_by("-created_at", "-id")
+    )
+
+
+def online_payment_get(*, viewer: Any, online_id: Any, owner_user: Any = None) -> OnlinePayment:
+    """One online payment: an owner's own (owner_user), or one in a staff member's scope."""
+    key = as_uuid(online_id)
+    if owner_user is not None:
+        found = OnlinePayment.objects.filter(account__in=owner_accounts(user=owner_user)).select_related(
+            "account__project", "payment"
+        )
+    else:
+        found = online_payment_list(viewer=viewer)
+    online = found.filter(pk=key).first() if key else None
+    if online is None:
+        raise NotFound(_("No such online payment."))
+    return online
+
+
+def owner_online_in_progress(*, user: Any) -> QuerySet[OnlinePayment]:
+    """An owner's online payments that were paid and wait for the provider's word."""
+    return OnlinePayment.objects.filter(account__in=owner_accounts(user=user), status=OnlineStatus.PROCESSING)
+
+
+def reconciliation_list(*, viewer: Any) -> QuerySet[Reconciliation]:
+    require(viewer, policies.RECONCILE)
+    open_differences = Count("differences", filter=Q(differences__resolved_at__isnull=True))
+    return Reconciliation.objects.annotate(open_differences=open_differences).order_by("-day")
+
+
+def reconciliation_get(*, viewer: Any, day: dt.date) -> Reconciliation:
+    found = reconciliation_list(viewer=viewer).filter(day=day).first()
+    if found is None:
+        raise NotFound(_("This day has not been reconciled."))
+    return found
+
+
+def difference_get(*, viewer: Any, difference_id: Any) -> ReconciliationDifference:
+    require(viewer, policies.RECONCILE)
+    key = as_uuid(difference_id)
+    found = ReconciliationDifference.objects.filter(pk=key).select_related("reconciliation").first() if key else None
+    if found is None:
+        raise NotFound(_("No such difference."))
+    return found

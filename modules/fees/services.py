@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -23,8 +24,8 @@ from django.utils.translation import gettext as _
 
 from modules.estate.models import Building, Meter, ParkingKind, ParkingSpace, Project, Unit, UnitKind
 from wuye.core.audit import audit_record, snapshot
-from wuye.core.errors import PolicyDenied, ServiceError
-from wuye.core.ids import uuid7
+from wuye.core.errors import NotFound, PolicyDenied, ServiceError
+from wuye.core.ids import as_uuid, uuid7
 from wuye.core.models import AuditAction
 from wuye.core.policies import require
 from wuye.core.progress import progress_set
@@ -47,14 +48,20 @@ from .models import (
     ChaseChannel,
     ChaseRecord,
     CollectionSum,
+    DifferenceKind,
     EntryKind,
     FeeSettings,
     LedgerEntry,
     MeterReading,
+    OnlinePayment,
+    OnlinePurpose,
+    OnlineStatus,
     Payment,
     PaymentMethod,
     PaymentVoid,
     ReceiptCounter,
+    Reconciliation,
+    ReconciliationDifference,
     Refund,
     RunStatus,
     Tariff,
@@ -1401,3 +1408,280 @@ def collection_sums_compact() -> int:
                 SELECT {_SUM_KEY}, sum(amount), max(last_booked_on) FROM gone GROUP BY {_SUM_KEY}"""  # noqa: S608
         )
         return cursor.rowcount
+
+
+# ------------------------------------------------------------------------------------------ online payments
+TOP_UP_MAX = Decimal("100000.00")  # one prepayment online; more is a matter for the desk
+_REUSABLE = (OnlineStatus.REQUIRES_PAYMENT, OnlineStatus.FAILED)
+
+
+def _require_owner(by: Any, account: Account) -> None:
+    from .selectors import owner_accounts
+
+    if by is None or not owner_accounts(user=by).filter(pk=account.pk).exists():
+        raise NotFound(_("No such account."))
+
+
+def _bills_owed(owner: Any, account: Account, bill_ids: Sequence[Any]) -> tuple[list[Bill], Decimal]:
+    """The chosen bills of this account and what they still owe together; a bill of another account (or
+    another company) is not found, a bill with nothing left to pay is refused."""
+    from .selectors import bill_list
+
+    keys = [key for key in (as_uuid(value) for value in bill_ids) if key]
+    if not keys or len(keys) != len(bill_ids):
+        raise ServiceError(_("Choose the bills to pay."), code="bills_required", field="bills")
+    found = {bill.pk: bill for bill in bill_list(viewer=owner, owner_user=owner, account=account).filter(pk__in=keys)}
+    if len(found) != len(set(keys)):
+        raise NotFound(_("No such bill."))
+    paid = [bill for bill in found.values() if bill.balance <= 0]
+    if paid:
+        raise ServiceError(_("This bill is already paid."), code="bill_paid", field="bills")
+    return list(found.values()), sum((bill.balance for bill in found.values()), ZERO)
+
+
+def online_payment_start(
+    *, by: Any, account: Account, bills: Sequence[Any] = (), everything: bool = False, amount: Any = None
+) -> tuple[OnlinePayment, Any]:
+    """An owner starts paying online: chosen bills, everything due, or a prepayment of their choice. The
+    amount comes from the ledger (a prepayment's from the owner), never from the browser's total. Returns
+    the online payment and the gateway's checkout for the browser. Starting the same payment again (same
+    bills, same amount, not paid yet) goes on with the one already started."""
+    from billing_gateway import selectors as gateway_selectors
+    from billing_gateway import services as gateway
+
+    _require_owner(by, account)
+    company = connection.tenant
+    if not gateway_selectors.payments_open(company=company):
+        raise ServiceError(
+            _("Online payment is not available yet: please pay at the front desk."), code="gateway_closed"
+        )
+    chosen: list[Bill] = []
+    if bills:
+        purpose = OnlinePurpose.BILLS
+        chosen, value = _bills_owed(by, account, list(bills))
+    elif everything:
+        purpose = OnlinePurpose.EVERYTHING
+        owed = LedgerEntry.objects.filter(account=account).aggregate(t=Sum("amount"))["t"] or ZERO
+        value = owed
+    else:
+        purpose = OnlinePurpose.PREPAYMENT
+        value = _money(amount)
+        if value > TOP_UP_MAX:
+            raise ServiceError(
+                _("At most %(max)s can be prepaid online at once.") % {"max": TOP_UP_MAX},
+                code="amount_too_large",
+                field="amount",
+            )
+    if value <= 0:
+        raise ServiceError(_("There is nothing to pay."), code="amount_zero", field="amount")
+    since = timezone.now() - dt.timedelta(hours=12)
+    for started in OnlinePayment.objects.filter(
+        account=account, purpose=purpose, amount=value, status__in=_REUSABLE, created_at__gte=since
+    ).exclude(payment_ref=None):
+        if {bill.pk for bill in started.bills.all()} == {bill.pk for bill in chosen}:
+            return started, gateway_selectors.checkout_get(company=company, payment_ref=started.payment_ref)
+    with transaction.atomic():
+        online = OnlinePayment.objects.create(
+            account=account, purpose=purpose, amount=value, currency=company.currency, started_by=by
+        )
+        online.bills.set(chosen)
+        checkout = gateway.payment_start(
+            company=company,
+            amount=value,
+            currency=company.currency,
+            reference=str(online.pk),
+            metadata={
+                "wuye_company": company.slug,
+                "wuye_account": str(account.pk),
+                "wuye_bills": ",".join(str(bill.pk) for bill in chosen),
+                "wuye_online_payment": str(online.pk),
+            },
+            description=f"{company.name} · {account.label}",
+        )
+        online.payment_ref = checkout.payment_ref
+        online.save(update_fields=["payment_ref"])
+    return online, checkout
+
+
+def online_refund(*, by: Any, online: OnlinePayment, amount: Any, reason: str) -> Refund:
+    """Pay (part of) an online payment back through the provider, with a reason. Recorded from the
+    provider's answer; the provider's event of the same refund later finds it recorded."""
+    from billing_gateway import services as gateway
+
+    require(by, policies.REFUND)
+    _require_account(by, online.account)
+    value = _money(amount)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError(_("Say why the money is paid back."), code="reason_required", field="reason")
+    payment = online.payment
+    if online.status != OnlineStatus.SUCCEEDED or payment is None or not online.payment_ref:
+        raise ServiceError(_("Only a paid online payment can be refunded."), code="not_paid")
+    if PaymentVoid.objects.filter(payment=payment).exists():
+        raise ServiceError(_("This receipt is voided."), code="payment_voided")
+    refunded = Refund.objects.filter(payment=payment).aggregate(t=Sum("amount"))["t"] or ZERO
+    if value > payment.amount - refunded:
+        raise ServiceError(
+            _("At most %(left)s of this payment can still be refunded.") % {"left": payment.amount - refunded},
+            code="refund_too_much",
+            field="amount",
+        )
+    answer = gateway.refund_create(
+        company=connection.tenant,
+        payment_ref=online.payment_ref,
+        amount=value,
+        currency=online.currency,
+        reason=reason,
+        reference=str(uuid7()),
+    )
+    with transaction.atomic():
+        return refund_record(
+            by=by,
+            account=online.account,
+            amount=answer.amount,
+            reason=reason,
+            method=PaymentMethod.ONLINE,
+            payment=payment,
+            external_id=answer.refund_ref,
+        )
+
+
+# ------------------------------------------------------------------------------------------ reconciliation
+def _day_window(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The company's day [00:00, 24:00) in its own time zone."""
+    zone = ZoneInfo(getattr(connection.tenant, "timezone", "") or "Asia/Shanghai")
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
+    return start, start + dt.timedelta(days=1)
+
+
+@transaction.atomic
+def reconcile_day(*, day: dt.date, by: Any = None) -> Reconciliation | None:
+    """Compare what the provider settled on `day` (payments and refunds) with the ledger, both ways, and
+    keep every difference for finance (对账). The provider is asked for the day and a day either side, so
+    a payment started before midnight and recorded after is not a difference. Run again, it replaces the
+    day's open differences and keeps the resolved ones. None when the company takes no online payments."""
+    from billing_gateway import selectors as gateway_selectors
+
+    if by is not None:
+        require(by, policies.RECONCILE)
+    company = connection.tenant
+    if gateway_selectors.account_for(company=company) is None:
+        return None
+    start, end = _day_window(day)
+    near = gateway_selectors.settlements(
+        company=company, start=start - dt.timedelta(days=1), end=end + dt.timedelta(days=1)
+    )
+    provider = {(item.kind, item.ref): item for item in near}
+    of_day = [item for item in near if start <= item.at < end]
+    ledger_payments = {
+        payment.external_id: payment
+        for payment in Payment.objects.filter(method=PaymentMethod.ONLINE, external_id__isnull=False).filter(
+            Q(received_at__gte=start, received_at__lt=end)
+            | Q(external_id__in=[item.ref for item in of_day if item.kind == "payment"])
+        )
+    }
+    ledger_refunds = {
+        refund.external_id: refund
+        for refund in Refund.objects.filter(method=PaymentMethod.ONLINE, external_id__isnull=False).filter(
+            Q(at__gte=start, at__lt=end) | Q(external_id__in=[item.ref for item in of_day if item.kind == "refund"])
+        )
+    }
+    found: list[ReconciliationDifference] = []
+
+    def compare(movement: str, ledger: dict[str, Any]) -> None:
+        for item in of_day:
+            if item.kind == movement and item.ref not in ledger:
+                found.append(
+                    ReconciliationDifference(
+                        kind=DifferenceKind.MISSING_IN_LEDGER,
+                        movement=movement,
+                        ref=item.ref,
+                        provider_amount=item.amount,
+                    )
+                )
+        for ref, record in ledger.items():
+            held = provider.get((movement, ref))
+            if held is None and start <= (record.received_at if movement == "payment" else record.at) < end:
+                kind, provider_amount = DifferenceKind.MISSING_AT_PROVIDER, None
+            elif held is not None and held.amount != record.amount:
+                kind, provider_amount = DifferenceKind.AMOUNT, held.amount
+            else:
+                continue
+            found.append(
+                ReconciliationDifference(
+                    kind=kind,
+                    movement=movement,
+                    ref=ref,
+                    provider_amount=provider_amount,
+                    ledger_amount=record.amount,
+                    account_id=record.account_id,
+                )
+            )
+
+    compare("payment", ledger_payments)
+    compare("refund", ledger_refunds)
+    reconciliation, _created = Reconciliation.objects.select_for_update().get_or_create(day=day)
+    reconciliation.provider_payments = sum(1 for item in of_day if item.kind == "payment")
+    reconciliation.provider_refunds = sum(1 for item in of_day if item.kind == "refund")
+    reconciliation.ledger_payments = Payment.objects.filter(
+        method=PaymentMethod.ONLINE, received_at__gte=start, received_at__lt=end
+    ).count()
+    reconciliation.ledger_refunds = Refund.objects.filter(
+        method=PaymentMethod.ONLINE, at__gte=start, at__lt=end
+    ).count()
+    reconciliation.ran_at = timezone.now()
+    reconciliation.save()
+    reconciliation.differences.filter(resolved_at__isnull=True).delete()
+    resolved = set(reconciliation.differences.values_list("movement", "ref"))
+    for difference in found:
+        difference.reconciliation = reconciliation
+    ReconciliationDifference.objects.bulk_create([d for d in found if (d.movement, d.ref) not in resolved])
+    return reconciliation
+
+
+@transaction.atomic
+def difference_resolve(*, by: Any, difference: ReconciliationDifference, resolution: str) -> ReconciliationDifference:
+    """Finance says what was done about a difference (a refund made by hand in Stripe's dashboard, a
+    payment recorded at the desk as well, ...)."""
+    require(by, policies.RECONCILE)
+    resolution = (resolution or "").strip()
+    if not resolution:
+        raise ServiceError(_("Say what was done about it."), code="resolution_required", field="resolution")
+    difference = ReconciliationDifference.objects.select_for_update().get(pk=difference.pk)
+    if difference.resolved_at is not None:
+        raise ServiceError(_("This difference is already resolved."), code="already_resolved")
+    difference.resolved_at, difference.resolved_by, difference.resolution = timezone.now(), by, resolution[:300]
+    difference.save(update_fields=["resolved_at", "resolved_by", "resolution"])
+    return difference
+
+
+def difference_record_payment(*, by: Any, difference: ReconciliationDifference) -> ReconciliationDifference:
+    """A payment the provider holds and the ledger lacks (its event lost or refused): ask the provider for
+    it and record it the way its event would have, then mark the difference resolved."""
+    from billing_gateway import interface
+    from billing_gateway import selectors as gateway_selectors
+
+    from .gateway import payment_succeeded
+
+    require(by, policies.RECONCILE)
+    if difference.kind != DifferenceKind.MISSING_IN_LEDGER or difference.movement != "payment":
+        raise ServiceError(_("Only a payment missing from the ledger can be recorded."), code="not_recordable")
+    state = gateway_selectors.payment_get(company=connection.tenant, payment_ref=difference.ref)
+    if state.status != interface.SUCCEEDED:
+        raise ServiceError(_("The provider does not hold this payment as paid."), code="not_paid")
+    with transaction.atomic():
+        payment_succeeded(
+            interface.PaymentEvent(
+                event_ref="",
+                payment_ref=state.payment_ref,
+                status=state.status,
+                amount=state.amount,
+                currency=state.currency,
+                metadata=state.metadata,
+            )
+        )
+        return difference_resolve(
+            by=by,
+            difference=difference,
+            resolution=_("Recorded from the provider's payment by %(name)s.") % {"name": by},
+        )

@@ -26,3 +26,15 @@ def monthly_runs() -> int:
 def collection_sums_compact() -> int:
     """Beat's tick in each company: fold the collection report's sums (they stay right unfolded)."""
     return services.collection_sums_compact()
+
+
+@app.task(name="modules.fees.tasks.reconcile_yesterday")
+def reconcile_yesterday() -> str | None:
+    """Beat's daily tick in each company: compare yesterday's online payments and refunds at the provider
+    with the ledger (a company without a connected account is skipped)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    found = services.reconcile_day(day=timezone.localdate() - dt.timedelta(days=1))
+    return None if found is None else str(found.day)

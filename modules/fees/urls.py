@@ -32,4 +32,12 @@ urlpatterns = [
     path("my/", views.my_fees, name="my_fees"),
     path("my/payments/<uuid:payment_id>/", views.my_receipt, name="my_receipt"),
     path("my/payments/<uuid:payment_id>/pdf/", views.my_receipt_pdf, name="my_receipt_pdf"),
+    path("my/pay/", views.my_pay, name="my_pay"),
+    path("my/pay/<uuid:online_id>/", views.my_online, name="my_online"),
+    path("my/pay/<uuid:online_id>/status/", views.my_online_status, name="my_online_status"),
+    path("online/", views.online_list, name="online_list"),
+    path("online/<uuid:online_id>/", views.online_detail, name="online_detail"),
+    path("reconciliation/", views.reconciliation, name="reconciliation"),
+    path("reconciliation/<str:day>/", views.reconciliation_day, name="reconciliation_day"),
+    path("differences/<uuid:difference_id>/<slug:action>/", views.difference_act, name="difference_act"),
 ]

@@ -29,16 +29,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
+from billing_gateway import selectors as gateway_selectors
 from modules.estate import selectors as estate_selectors
 from modules.estate.models import Building, ParkingKind, Project, UnitKind, Zone
 from wuye.accounts.policies import acting_user
 from wuye.core.errors import NotFound, ServiceError
+from wuye.core.ids import as_uuid
 from wuye.core.policies import require
 from wuye.portal.views import form_errors_add, message_page, refusal
 
 from . import policies, runs, selectors, services
 from .calculation import month_after, month_start
-from .models import DESK_METHODS, ChargeBasis, ChargeCategory, ChaseChannel, PaymentMethod
+from .models import DESK_METHODS, ChargeBasis, ChargeCategory, ChaseChannel, OnlineStatus, PaymentMethod
 
 PAGE_SIZE = 50
 SHEET_PAGE_SIZE = 50  # meter rows on one screen of the reading sheet
@@ -63,6 +65,7 @@ PERMISSIONS = {
     "request_write_off": policies.REQUEST_WRITE_OFF,
     "approve_write_off": policies.APPROVE_WRITE_OFF,
     "chase": policies.CHASE,
+    "reconcile": policies.RECONCILE,
 }
 
 # The fee pages' own navigation: (section, url name, permission key(s), label).
@@ -77,6 +80,8 @@ SECTIONS: list[tuple[str, str, tuple[str, ...], Any]] = [
     ("runs", "fees:runs", ("runs",), gettext_lazy("Bill runs")),
     ("tariffs", "fees:tariffs", ("tariffs",), gettext_lazy("Tariffs")),
     ("write_offs", "fees:write_offs", ("request_write_off", "approve_write_off"), gettext_lazy("Write-offs")),
+    ("online", "fees:online_list", ("view",), gettext_lazy("Online payments")),
+    ("reconciliation", "fees:reconciliation", ("reconcile",), gettext_lazy("Reconciliation")),
     ("settings", "fees:settings", ("settings",), gettext_lazy("Settings")),
 ]
 
@@ -486,6 +491,20 @@ class ChaseForm(_AccountForm):
     promised_on = forms.DateField(label=gettext_lazy("Promised to pay by"), required=False, widget=_date_input())
 
 
+class PayLinkForm(_AccountForm):
+    bill = forms.ChoiceField(label=gettext_lazy("Bill"))
+
+    def setup(self) -> None:
+        _set_choices(
+            self,
+            "bill",
+            [
+                (str(bill.pk), f"{bill.period:%Y-%m} · {bill.get_kind_display()} · {bill.balance}")
+                for bill in self.open_bills()
+            ],
+        )
+
+
 @dataclass(frozen=True)
 class Done:
     message: str
@@ -588,6 +607,13 @@ def _chase(viewer: Any, account: Any, statement: selectors.Statement, data: dict
     return Done(_("Chase recorded."), _account_url(account))
 
 
+def _pay_link(viewer: Any, account: Any, statement: selectors.Statement, data: dict[str, Any]) -> Done:
+    from . import notices  # with the PDF library: loaded when a notice is sent
+
+    notices.pay_link_send(by=viewer, account=account, bill_id=data["bill"])
+    return Done(_("The pay link is e-mailed to the owners."), _account_url(account))
+
+
 @dataclass(frozen=True)
 class AccountAction:
     form: type[_AccountForm]
@@ -617,6 +643,9 @@ ACTIONS: dict[str, AccountAction] = {
     "refund": AccountAction(RefundForm, _refund, "refund", gettext_lazy("Refund"), gettext_lazy("Refund")),
     "chase": AccountAction(
         ChaseForm, _chase, "chase", gettext_lazy("Record a chase"), pgettext_lazy("a button", "Record")
+    ),
+    "pay-link": AccountAction(
+        PayLinkForm, _pay_link, "chase", gettext_lazy("E-mail a pay link"), gettext_lazy("Send the link")
     ),
 }
 
@@ -835,7 +864,16 @@ def my_fees(request: HttpRequest) -> HttpResponse:
                 "payments": statement.payments[:24],
             }
         )
-    return _page(request, "my_fees.html", {"accounts": found}, section="my")
+    return _page(
+        request,
+        "my_fees.html",
+        {
+            "accounts": found,
+            "online_open": gateway_selectors.payments_open(company=request.tenant),
+            "in_progress": list(selectors.owner_online_in_progress(user=user)),
+        },
+        section="my",
+    )
 
 
 @login_required
@@ -1729,3 +1767,267 @@ def fee_settings(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Saved."))
             return redirect("fees:settings")
     return _page(request, "settings.html", {"form": form}, section="settings")
+
+
+# ------------------------------------------------------------------------------------------ paying online
+ONLINE_BADGES = {
+    OnlineStatus.REQUIRES_PAYMENT: "muted",
+    OnlineStatus.PROCESSING: "warn",
+    OnlineStatus.SUCCEEDED: "ok",
+    OnlineStatus.FAILED: "danger",
+    OnlineStatus.CANCELED: "muted",
+}
+
+
+def _owner_account(owner: Any, account_id: Any) -> Any:
+    key = as_uuid(account_id)
+    account = selectors.owner_accounts(user=owner).filter(pk=key).select_related("project").first() if key else None
+    if account is None:
+        raise NotFound(_("No such account."))
+    return account
+
+
+@login_required
+def my_pay(request: HttpRequest) -> HttpResponse:
+    """GET ?bills=…: what a pay link (or the "pay" button of a bill) will pay, to confirm. POST: start the
+    payment (chosen bills, everything due, or a prepayment) and go to its checkout page."""
+    owner = acting_user(request)
+    if request.method == "POST":
+        try:
+            account = _owner_account(owner, request.POST.get("account"))
+            if request.POST.get("chosen") and not request.POST.getlist("bills"):
+                raise ServiceError(_("Choose the bills to pay."), code="bills_required")
+            online, _checkout = services.online_payment_start(
+                by=owner,
+                account=account,
+                bills=request.POST.getlist("bills"),
+                everything=request.POST.get("everything") == "1",
+                amount=request.POST.get("amount") or None,
+            )
+        except ServiceError as error:
+            if error.http_status in (403, 404):
+                return refusal(request, error)
+            messages.error(request, error.message)
+            return redirect("fees:my_fees")
+        return redirect("fees:my_online", online.pk)
+    try:
+        bills = [
+            selectors.bill_get(viewer=owner, bill_id=key, owner_user=owner) for key in request.GET.getlist("bills")
+        ]
+    except ServiceError as error:
+        return refusal(request, error)
+    if not bills or len({bill.account_id for bill in bills}) != 1:
+        return redirect("fees:my_fees")
+    return _page(
+        request,
+        "my_pay.html",
+        {
+            "account": bills[0].account,
+            "bills": bills,
+            "total": sum((max(bill.balance, Decimal(0)) for bill in bills), Decimal(0)),
+            "online_open": gateway_selectors.payments_open(company=request.tenant),
+        },
+        section="my",
+    )
+
+
+def _online_state(online: Any) -> dict[str, Any]:
+    return {
+        "status": online.status,
+        "label": str(online.get_status_display()),
+        "failure_message": online.failure_message,
+        "receipt_url": reverse("fees:my_receipt", args=[online.payment_id]) if online.payment_id else "",
+        "receipt_number": online.payment.receipt_number if online.payment_id else "",
+    }
+
+
+@login_required
+def my_online(request: HttpRequest, online_id: str) -> HttpResponse:
+    """The checkout and result page of one online payment: Stripe's Payment Element while it waits for
+    payment; "processing" once paid until the provider's webhook confirms it; then the receipt."""
+    owner = acting_user(request)
+    try:
+        online = selectors.online_payment_get(viewer=owner, online_id=online_id, owner_user=owner)
+    except ServiceError as error:
+        return refusal(request, error)
+    checkout, problem = None, ""
+    returned = request.GET.get("redirect_status") or request.GET.get("returned")
+    if online.status in (OnlineStatus.REQUIRES_PAYMENT, OnlineStatus.FAILED) and not returned:
+        try:
+            checkout = gateway_selectors.checkout_get(company=request.tenant, payment_ref=online.payment_ref or "")
+        except ServiceError as error:
+            problem = error.message
+    return _page(
+        request,
+        "my_online.html",
+        {
+            "online": online,
+            "bills": list(online.bills.order_by("period")),
+            "checkout": checkout,
+            "problem": problem,
+            "state": _online_state(online),
+            "badge": ONLINE_BADGES.get(online.status, "muted"),
+            "waiting": bool(returned) or online.status == OnlineStatus.PROCESSING,
+            "return_url": request.build_absolute_uri(reverse("fees:my_online", args=[online.pk])),
+        },
+        section="my",
+    )
+
+
+@login_required
+def my_online_status(request: HttpRequest, online_id: str) -> JsonResponse:
+    """What the result page polls: the online payment's status and, once recorded, its receipt."""
+    owner = acting_user(request)
+    try:
+        online = selectors.online_payment_get(viewer=owner, online_id=online_id, owner_user=owner)
+    except ServiceError as error:
+        return JsonResponse({"error": error.code}, status=error.http_status)
+    return JsonResponse(_online_state(online))
+
+
+class OnlineRefundForm(forms.Form):
+    amount = _money_field(gettext_lazy("Amount to refund"))
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=200)
+
+
+@login_required
+def online_list(request: HttpRequest) -> HttpResponse:
+    """Every online payment in the viewer's scope with its status at the provider, what was refunded, and
+    the receipt."""
+    viewer = acting_user(request)
+    status = request.GET.get("status", "")
+    try:
+        found = selectors.online_payment_list(viewer=viewer, status=status if status in OnlineStatus.values else "")
+    except ServiceError as error:
+        return refusal(request, error)
+    page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
+    return _page(
+        request,
+        "online_list.html",
+        {
+            "page": page,
+            "status": status,
+            "statuses": OnlineStatus.choices,
+            "badges": {key.value: value for key, value in ONLINE_BADGES.items()},
+            "online_open": gateway_selectors.payments_open(company=request.tenant),
+            "query": _query(request),
+        },
+        section="online",
+    )
+
+
+@login_required
+def online_detail(request: HttpRequest, online_id: str) -> HttpResponse:
+    """One online payment; the refund form (POST) for those who may refund."""
+    viewer = acting_user(request)
+    try:
+        online = selectors.online_payment_get(viewer=viewer, online_id=online_id)
+    except ServiceError as error:
+        return refusal(request, error)
+    can_refund = policies.can(viewer, policies.REFUND) and online.status == OnlineStatus.SUCCEEDED
+    form = OnlineRefundForm(request.POST or None) if can_refund or request.method == "POST" else None
+    if request.method == "POST" and form is not None and form.is_valid():
+        try:
+            refund = services.online_refund(
+                by=viewer, online=online, amount=form.cleaned_data["amount"], reason=form.cleaned_data["reason"]
+            )
+        except ServiceError as error:
+            if error.http_status in (403, 404):
+                return refusal(request, error)
+            form_errors_add(form, error)
+        else:
+            messages.success(request, _("Refunded %(amount)s.") % {"amount": refund.amount})
+            return redirect("fees:online_detail", online.pk)
+    refunds = list(online.payment.refunds.order_by("at")) if online.payment_id else []
+    return _page(
+        request,
+        "online_detail.html",
+        {
+            "online": online,
+            "bills": list(online.bills.order_by("period")),
+            "refunds": refunds,
+            "form": form,
+            "badge": ONLINE_BADGES.get(online.status, "muted"),
+        },
+        section="online",
+    )
+
+
+# ------------------------------------------------------------------------------------------ reconciliation
+class ResolveForm(forms.Form):
+    resolution = forms.CharField(label=gettext_lazy("What was done"), max_length=300)
+
+
+class ReconcileForm(forms.Form):
+    day = forms.DateField(label=gettext_lazy("Day"), widget=_date_input())
+
+
+@login_required
+def reconciliation(request: HttpRequest) -> HttpResponse:
+    """The days compared with the provider, newest first, with their open differences; a day can be
+    (re)compared on demand."""
+    viewer = acting_user(request)
+    try:
+        days = selectors.reconciliation_list(viewer=viewer)
+    except ServiceError as error:
+        return refusal(request, error)
+    form = ReconcileForm(request.POST or None, initial={"day": timezone.localdate() - dt.timedelta(days=1)})
+    if request.method == "POST" and form.is_valid():
+        day = form.cleaned_data["day"]
+        try:
+            done = services.reconcile_day(day=day, by=viewer)
+        except ServiceError as error:
+            if error.http_status in (403, 404):
+                return refusal(request, error)
+            form_errors_add(form, error)
+        else:
+            if done is None:
+                messages.error(request, _("This company has no connected payment account."))
+                return redirect("fees:reconciliation")
+            return redirect("fees:reconciliation_day", day.isoformat())
+    page = Paginator(days, PAGE_SIZE).get_page(request.GET.get("page"))
+    return _page(request, "reconciliation.html", {"page": page, "form": form}, section="reconciliation")
+
+
+@login_required
+def reconciliation_day(request: HttpRequest, day: str) -> HttpResponse:
+    viewer = acting_user(request)
+    try:
+        when = dt.date.fromisoformat(day)
+        found = selectors.reconciliation_get(viewer=viewer, day=when)
+    except ValueError:
+        return refusal(request, NotFound(_("There is no such page.")))
+    except ServiceError as error:
+        return refusal(request, error)
+    differences = list(found.differences.select_related("account", "resolved_by").order_by("resolved_at", "kind"))
+    return _page(
+        request,
+        "reconciliation_day.html",
+        {"day": found, "differences": differences, "resolve_form": ResolveForm()},
+        section="reconciliation",
+    )
+
+
+@login_required
+@require_POST
+def difference_act(request: HttpRequest, difference_id: str, action: str) -> HttpResponse:
+    """Resolve a difference with a note, or record a payment the ledger lacks from the provider's own."""
+    viewer = acting_user(request)
+    try:
+        difference = selectors.difference_get(viewer=viewer, difference_id=difference_id)
+        if action == "record":
+            services.difference_record_payment(by=viewer, difference=difference)
+            messages.success(request, _("The payment is recorded in the ledger."))
+        elif action == "resolve":
+            form = ResolveForm(request.POST)
+            if not form.is_valid():
+                raise ServiceError(_("Say what was done about it."), code="resolution_required")
+            services.difference_resolve(by=viewer, difference=difference, resolution=form.cleaned_data["resolution"])
+            messages.success(request, _("The difference is resolved."))
+        else:
+            raise NotFound(_("There is no such page."))
+    except ServiceError as error:
+        if error.http_status in (403, 404):
+            return refusal(request, error)
+        messages.error(request, error.message)
+    return redirect("fees:reconciliation_day", difference.reconciliation.day.isoformat())

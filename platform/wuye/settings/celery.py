@@ -49,6 +49,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=30),
         "kwargs": {"task_name": "modules.fees.tasks.monthly_runs"},
     },
+    # Each company's online payments and refunds of yesterday compared with its ledger (fees' reconciliation).
+    "companies-payments-reconciliation": {
+        "task": "tenants.tasks.fan_out",
+        "schedule": crontab(hour=4, minute=10),
+        "kwargs": {"task_name": "modules.fees.tasks.reconcile_yesterday"},
+    },
     # The collection report's sums gain a row per ledger statement; folding them keeps the report fast.
     "companies-collection-sums": {
         "task": "tenants.tasks.fan_out",

@@ -25,6 +25,8 @@ urlpatterns = [
     path("", include("modules.households.urls")),
     path("fees/", include("modules.fees.urls")),
     path("helpdesk/", include("modules.helpdesk.urls")),
+    # The company administrator's Stripe account (billing_gateway, a shared app with pages on both sides).
+    path("payments/", include("billing_gateway.tenant_urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
