@@ -6,8 +6,8 @@ Anything not genuine is answered 400 and leaves nothing behind."""
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 import time
+from decimal import Decimal
 from typing import Any
 
 import pytest
