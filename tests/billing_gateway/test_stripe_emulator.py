@@ -280,6 +280,20 @@ def test_confirm_with_a_declined_card_or_a_wrong_client_secret(
     receiver.wait_for("payment_intent.succeeded", lambda e: e["data"]["object"]["id"] == intent.id)
 
 
+def test_cancel_delivers_payment_intent_canceled(
+    client: stripe.StripeClient, stripe_emulator: StripeEmulator, receiver: Receiver
+) -> None:
+    account = connected(client, stripe_emulator)
+    on_account: Any = {"stripe_account": account}
+    intent = client.v1.payment_intents.create({"amount": 900, "currency": "hkd"}, on_account)
+    canceled = client.v1.payment_intents.cancel(intent.id, {"cancellation_reason": "abandoned"}, on_account)
+    assert canceled.status == "canceled" and canceled.cancellation_reason == "abandoned"
+    event = receiver.wait_for("payment_intent.canceled", lambda e: e["data"]["object"]["id"] == intent.id)
+    assert event["account"] == account
+    with pytest.raises(stripe.InvalidRequestError):  # canceled already
+        client.v1.payment_intents.cancel(intent.id, None, on_account)
+
+
 def test_refunds_partial_then_too_much_and_charge_refunded(
     client: stripe.StripeClient, stripe_emulator: StripeEmulator, receiver: Receiver
 ) -> None:

@@ -42,7 +42,8 @@ What is added, and why:
    without an amount refunds the rest, not the whole charge again), and deliver `charge.refunded` (the
    charge with its refunds and `amount_refunded`, which Wuye's fees book from) and `refund.created`.
 8. Lists of payment intents and refunds take `created[gt|gte|lt|lte]` and `limit` (at most 100) with
-   `starting_after`, newest first (reconciliation pages through a period).
+   `starting_after`, newest first (reconciliation pages through a period). Cancelling an intent takes
+   `cancellation_reason` and delivers `payment_intent.canceled`, which the gateway acts on.
 9. `GET /_harness/health` answers 200: the fixture waits for it.
 """
 
@@ -598,6 +599,8 @@ def _install_intent_parameters() -> None:
             )
         original_init(self, **params)
         self.application_fee_amount = fee
+        self.cancellation_reason = None
+        self.canceled_at = None
         self.automatic_payment_methods = automatic
         self.payment_method_types = list(methods or ["card"])
         for name in ("description", "receipt_email", "statement_descriptor_suffix", "return_url"):
@@ -731,6 +734,48 @@ async def intent_confirm(request: web.Request) -> web.Response:
     return server.json_response(intent._export(expand=expand))
 
 
+_CANCELLATION_REASONS = ("duplicate", "fraudulent", "requested_by_customer", "abandoned")
+
+
+async def intent_cancel(request: web.Request) -> web.Response:
+    """localstripe's cancel, plus `cancellation_reason` and the `payment_intent.canceled` event Stripe sends
+    (the gateway acts on it)."""
+    data = await _form(request)
+    expand = data.pop("expand", None)
+    _unknown(data, {"cancellation_reason"})
+    reason = data.get("cancellation_reason")
+    if reason is not None and reason not in _CANCELLATION_REASONS:
+        raise stripe_error(
+            400,
+            "Invalid cancellation_reason: must be one of duplicate, fraudulent, requested_by_customer, or abandoned",
+            param="cancellation_reason",
+        )
+    intent = resources.PaymentIntent._api_retrieve(request.match_info["id"])
+    if intent.status not in ("requires_payment_method", "requires_capture", "requires_confirmation", "requires_action"):
+        raise stripe_error(
+            400,
+            f"You cannot cancel this PaymentIntent because it has a status of {intent.status}.",
+            code="payment_intent_unexpected_state",
+        )
+    resources.PaymentIntent._api_cancel(intent.id)
+    intent.cancellation_reason = reason
+    intent.canceled_at = int(time.time())
+    deliver("payment_intent.canceled", intent, _owner(intent))
+    return server.json_response(intent._export(expand=expand))
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    """localstripe's (UserError -> its JSON answer), with Stripe's type for a declined card."""
+    try:
+        response: web.StreamResponse = await handler(request)
+        return response
+    except UserError as error:
+        if error.code == 402:
+            error.body["error"]["type"] = "card_error"
+        return error.to_response()
+
+
 # ----------------------------------------------------------------------------------------- 7. refunds
 _REASONS = ("duplicate", "fraudulent", "requested_by_customer")
 
@@ -859,9 +904,7 @@ def install() -> None:
 
 def build_app() -> web.Application:
     install()
-    app = web.Application(
-        middlewares=[account_middleware, idempotency_middleware, server.error_middleware, auth_middleware]
-    )
+    app = web.Application(middlewares=[account_middleware, idempotency_middleware, error_middleware, auth_middleware])
     app.on_response_prepare.append(server.add_cors_headers)
     ours = [
         ("GET", "/_harness/health", health),
@@ -874,6 +917,7 @@ def build_app() -> web.Application:
         ("GET", "/v1/account", account_self),
         ("POST", "/v1/account_links", account_link_create),
         ("POST", "/v1/payment_intents/{id}/confirm", intent_confirm),
+        ("POST", "/v1/payment_intents/{id}/cancel", intent_cancel),
     ]
     for method, path, handler in ours:
         app.router.add_route(method, path, handler)
