@@ -8,12 +8,17 @@
   clean up after themselves; mark them `@pytest.mark.committed`.
 - Celery tasks run inline (eager) unless a test asks for `celery_worker`, a real worker process
   consuming a queue of its own on the real Redis.
+- `stripe_emulator` is Stripe for the payment tests: `wuye.testing.stripe_emulator` (localstripe with
+  Connect, idempotency and signed webhooks) in a process of its own, once per session.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import secrets
+import socket
 import subprocess
 import sys
 import time
@@ -22,7 +27,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse, urlunparse
+from urllib.error import HTTPError
+from urllib.parse import urlencode, urlparse, urlunparse
+from urllib.request import HTTPRedirectHandler, Request, build_opener, urlopen
 
 import pytest
 
@@ -400,3 +407,127 @@ def browser_for(browser: Any, company_live_server: LiveServer) -> Iterator[Any]:
     yield make
     for context in contexts:
         context.close()
+
+
+# ---------------------------------------------------------------- Stripe (the emulator)
+class _NoRedirect(HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # the 302 itself is the answer
+
+
+@dataclass
+class StripeEmulator:
+    """The running emulator: `url` is the API base (`base_addresses={"api": url}`), the keys are accepted by
+    it. Helpers play what is not an API call of ours: Stripe delivering webhooks to us, the owner's browser
+    (Stripe.js) confirming a payment, the company's admin finishing Stripe's onboarding."""
+
+    url: str
+    secret_key: str
+    publishable_key: str
+    process: subprocess.Popen[bytes]
+
+    def client(self) -> Any:
+        """A `stripe.StripeClient` on the emulator, without retries."""
+        import stripe
+
+        return stripe.StripeClient(self.secret_key, base_addresses={"api": self.url}, max_network_retries=0)
+
+    def http(
+        self, method: str, path: str, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, Any]]:
+        """A raw request to the emulator (form-encoded), as a browser or Stripe.js would make it: (status, JSON)."""
+        body = urlencode(params or {}).encode() if method == "POST" else None
+        request = Request(self.url + path, data=body, method=method, headers=headers or {})  # noqa: S310  (our own http://127.0.0.1 emulator)
+        try:
+            with urlopen(request, timeout=10) as answer:  # noqa: S310  (idem)
+                return answer.status, json.loads(answer.read() or b"{}")
+        except HTTPError as error:
+            return error.code, json.loads(error.read() or b"{}")
+
+    def webhooks_to(self, url: str, secret: str) -> None:
+        """Deliver every event to `url`, signed with `secret` (one endpoint per url)."""
+        endpoint = "we_" + uuid.uuid5(uuid.NAMESPACE_URL, url).hex[:16]
+        status, _answer = self.http("POST", f"/_config/webhooks/{endpoint}", {"url": url, "secret": secret})
+        assert status == 200, f"the emulator refused the webhook endpoint {url}: {status}"
+
+    def confirm(self, intent_id: str, *, account: str | None, card: str = "4242424242424242") -> dict[str, Any]:
+        """Confirm a PaymentIntent the way Stripe.js does in the owner's browser: the publishable key, the
+        intent's client secret and the card (`payment_method_data`), the connected account as
+        `_stripe_account`. Returns Stripe's answer: the intent, or {"error": {..., "payment_intent": ...}}
+        when the card is declined."""
+        headers = {"Authorization": f"Bearer {self.secret_key}"}
+        if account:
+            headers["Stripe-Account"] = account
+        status, intent = self.http("GET", f"/v1/payment_intents/{intent_id}", headers=headers)
+        assert status == 200, f"no payment intent {intent_id} on {account}: {intent}"
+        params = {
+            "key": self.publishable_key,
+            "client_secret": intent["client_secret"],
+            "payment_method_data[type]": "card",
+            "payment_method_data[card][number]": card,
+            "payment_method_data[card][exp_month]": "12",
+            "payment_method_data[card][exp_year]": str(time.gmtime().tm_year + 3),
+            "payment_method_data[card][cvc]": "123",
+            "return_url": "http://localhost/return",
+        }
+        if account:
+            params["_stripe_account"] = account
+        _status, answer = self.http("POST", f"/v1/payment_intents/{intent_id}/confirm", params)
+        return answer
+
+    def complete_onboarding(self, link_url: str, *, outcome: str = "complete") -> str:
+        """Finish (or, with outcome="incomplete", abandon) Stripe's hosted onboarding behind an account
+        link; returns where Stripe sends the browser back (the link's return_url, or refresh_url when the
+        link expired or was used)."""
+        separator = "&" if "?" in link_url else "?"
+        opener = build_opener(_NoRedirect)
+        try:
+            opener.open(f"{link_url}{separator}{urlencode({'outcome': outcome})}", timeout=10)
+        except HTTPError as error:
+            if error.code == 302:
+                return str(error.headers["Location"])
+            raise
+        raise AssertionError(f"the onboarding link {link_url} did not redirect")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def stripe_emulator() -> Iterator[StripeEmulator]:
+    """Stripe's API, Connect and webhooks, emulated in a process of its own on a free port (no state on
+    disk: each session starts empty). Use the real `stripe` library against it: `stripe_emulator.client()`."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wuye.testing.stripe_emulator", "--host", "127.0.0.1", "--port", str(port)]
+    )
+    emulator = StripeEmulator(
+        url=f"http://127.0.0.1:{port}",
+        secret_key="sk_test_" + secrets.token_hex(12),
+        publishable_key="pk_test_" + secrets.token_hex(12),
+        process=process,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urlopen(f"{emulator.url}/_harness/health", timeout=1) as answer:  # noqa: S310  (our emulator)
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None:
+                raise RuntimeError("the Stripe emulator exited at start-up")
+            if time.monotonic() > deadline:
+                raise RuntimeError("the Stripe emulator did not answer within 30 s")
+            time.sleep(0.05)
+        yield emulator
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
