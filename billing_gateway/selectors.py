@@ -14,6 +14,19 @@ from . import interface, stripe_api
 from .models import ConnectedAccount
 
 
+def current_company() -> Any:
+    """The company whose schema is active: the request's tenant, or (in a task, a shell, `schema_context`)
+    the company of the connection's schema."""
+    from django.db import connection
+
+    from tenants.models import Company
+
+    tenant = getattr(connection, "tenant", None)
+    if isinstance(tenant, Company):
+        return tenant
+    return Company.objects.filter(schema_name=connection.schema_name).first()
+
+
 def account_for(*, company: Any) -> ConnectedAccount | None:
     return ConnectedAccount.objects.filter(company=company).first()
 

@@ -5,6 +5,7 @@ once, queue: nothing else happens while Stripe waits."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from decimal import Decimal
 from typing import Any
@@ -160,11 +161,13 @@ def account_connect(*, by: Any, company: Any, country: str, email: str, return_u
                 code="country_invalid",
                 field="country",
             )
+        email = (email or "").strip()
         answer = stripe_api.account_create(
             country=country,
-            email=(email or "").strip(),
+            email=email,
             company_ref=str(company.pk),
-            idempotency_key=f"wuye-company-{company.pk}-account",
+            # A retry of the same request gets the same account; another country or address is another request.
+            idempotency_key=f"wuye-company-{company.pk}-account-{country}-{hashlib.sha256(email.encode()).hexdigest()[:16]}",
         )
         with transaction.atomic():
             connected = ConnectedAccount.objects.create(company=company, account_id=str(answer["id"]))

@@ -74,7 +74,7 @@ def _call(operation: Any, *args: Any, **kwargs: Any) -> Any:
 # ------------------------------------------------------------------------------------------ accounts
 def account_create(*, country: str, email: str, company_ref: str, idempotency_key: str) -> dict[str, Any]:
     account = _call(
-        client().accounts.create,
+        client().v1.accounts.create,
         {"type": "standard", "country": country, "email": email or None, "metadata": {"wuye_company": company_ref}},
         {"idempotency_key": idempotency_key},
     )
@@ -82,12 +82,12 @@ def account_create(*, country: str, email: str, company_ref: str, idempotency_ke
 
 
 def account_get(account_id: str) -> dict[str, Any]:
-    return dict(_call(client().accounts.retrieve, account_id).to_dict())
+    return dict(_call(client().v1.accounts.retrieve, account_id).to_dict())
 
 
 def account_link(*, account_id: str, refresh_url: str, return_url: str) -> str:
     link = _call(
-        client().account_links.create,
+        client().v1.account_links.create,
         {"account": account_id, "refresh_url": refresh_url, "return_url": return_url, "type": "account_onboarding"},
     )
     return str(link.url)
@@ -155,7 +155,7 @@ def intent_create(
     if fee > 0:
         params["application_fee_amount"] = fee
     intent = _call(
-        client().payment_intents.create,
+        client().v1.payment_intents.create,
         params,
         {"stripe_account": account_id, "idempotency_key": idempotency_key},
     )
@@ -163,14 +163,14 @@ def intent_create(
 
 
 def intent_get(*, account_id: str, intent_id: str) -> dict[str, Any]:
-    return dict(_call(client().payment_intents.retrieve, intent_id, None, {"stripe_account": account_id}).to_dict())
+    return dict(_call(client().v1.payment_intents.retrieve, intent_id, None, {"stripe_account": account_id}).to_dict())
 
 
 def refund_create(
     *, account_id: str, intent_id: str, amount: Decimal, currency: str, reason: str, idempotency_key: str
 ) -> interface.RefundEvent:
     refund = _call(
-        client().refunds.create,
+        client().v1.refunds.create,
         {
             "payment_intent": intent_id,
             "amount": to_minor(amount, currency),
@@ -195,7 +195,7 @@ def refund_record(refund: dict[str, Any], *, payment_ref: str = "") -> interface
 
 
 def refunds_of_charge(*, account_id: str, charge_id: str) -> list[dict[str, Any]]:
-    answer = _call(client().refunds.list, {"charge": charge_id, "limit": 100}, {"stripe_account": account_id})
+    answer = _call(client().v1.refunds.list, {"charge": charge_id, "limit": 100}, {"stripe_account": account_id})
     return [dict(refund.to_dict()) for refund in answer.data]
 
 
@@ -214,7 +214,7 @@ def settlements(*, account_id: str, start: dt.datetime, end: dt.datetime) -> lis
     """What Stripe holds for [start, end): succeeded payments and refunds (reconciliation)."""
     found: list[interface.Settlement] = []
     api = client()
-    for intent in _between(api.payment_intents.list, account_id, start, end):
+    for intent in _between(api.v1.payment_intents.list, account_id, start, end):
         if intent.get("status") != "succeeded":
             continue
         currency = str(intent.get("currency") or "").upper()
@@ -228,7 +228,7 @@ def settlements(*, account_id: str, start: dt.datetime, end: dt.datetime) -> lis
                 at=dt.datetime.fromtimestamp(int(intent["created"]), tz=dt.UTC),
             )
         )
-    for refund in _between(api.refunds.list, account_id, start, end):
+    for refund in _between(api.v1.refunds.list, account_id, start, end):
         if refund.get("status") not in ("succeeded", "pending"):
             continue
         record = refund_record(refund)

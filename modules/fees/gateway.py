@@ -17,7 +17,7 @@ from wuye.core.errors import ServiceError
 from wuye.core.ids import as_uuid
 
 from . import services
-from .models import Account, Bill, OnlinePayment, OnlineStatus, Payment, PaymentMethod
+from .models import Account, Bill, OnlinePayment, OnlinePurpose, OnlineStatus, Payment, PaymentMethod
 
 logger = logging.getLogger(__name__)
 
@@ -39,11 +39,13 @@ def payment_succeeded(event: Any) -> None:
     account = Account.objects.filter(pk=key).first() if key else None
     if account is None:
         raise ServiceError(f"payment {event.payment_ref} names no household account of this company", code="no_account")
+    # What the money is for: the chosen bills; everything due (oldest first: None); a prepayment (no bill: []).
+    chosen: list[Bill] | None
     if online is not None:
-        bills = list(online.bills.all())
+        chosen = None if online.purpose == OnlinePurpose.EVERYTHING else list(online.bills.all())
     else:
         bill_ids = [k for k in (as_uuid(part) for part in str(event.metadata.get(BILLS_KEY) or "").split(",")) if k]
-        bills = list(Bill.objects.filter(pk__in=bill_ids, account=account)) if bill_ids else []
+        chosen = list(Bill.objects.filter(pk__in=bill_ids, account=account)) if bill_ids else None
 
     def record(chosen: list[Bill] | None) -> Payment:
         return services.payment_record(
@@ -57,9 +59,9 @@ def payment_succeeded(event: Any) -> None:
         )
 
     try:
-        payment = record(bills or None)
+        payment = record(chosen)
     except ServiceError as refused:
-        if not bills:
+        if not chosen:
             raise
         # The money arrived all the same: what those bills no longer owe goes to the oldest, then prepayment.
         logger.info("payment %s: its bills refused it (%s); recorded oldest first", event.payment_ref, refused.code)

@@ -238,7 +238,7 @@ def pay_link_send(*, by: Any, account: Account, bill_id: Any) -> ChaseRecord:
 
     require(by, policies.CHASE)
     (account,) = _accounts_in_scope(by, [account])
-    if not gateway_selectors.payments_open(company=current_tenant()):
+    if not gateway_selectors.payments_open(company=gateway_selectors.current_company()):
         raise ServiceError(_("Online payment is not set up for this company."), code="gateway_closed")
     bill = (
         selectors.bill_list(viewer=by, account=account).filter(pk=as_uuid(bill_id)).first()

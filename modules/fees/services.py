@@ -1450,7 +1450,7 @@ def online_payment_start(
     from billing_gateway import services as gateway
 
     _require_owner(by, account)
-    company = connection.tenant
+    company = gateway_selectors.current_company()
     if not gateway_selectors.payments_open(company=company):
         raise ServiceError(
             _("Online payment is not available yet: please pay at the front desk."), code="gateway_closed"
@@ -1506,6 +1506,7 @@ def online_payment_start(
 def online_refund(*, by: Any, online: OnlinePayment, amount: Any, reason: str) -> Refund:
     """Pay (part of) an online payment back through the provider, with a reason. Recorded from the
     provider's answer; the provider's event of the same refund later finds it recorded."""
+    from billing_gateway import selectors as gateway_selectors
     from billing_gateway import services as gateway
 
     require(by, policies.REFUND)
@@ -1527,7 +1528,7 @@ def online_refund(*, by: Any, online: OnlinePayment, amount: Any, reason: str) -
             field="amount",
         )
     answer = gateway.refund_create(
-        company=connection.tenant,
+        company=gateway_selectors.current_company(),
         payment_ref=online.payment_ref,
         amount=value,
         currency=online.currency,
@@ -1549,7 +1550,9 @@ def online_refund(*, by: Any, online: OnlinePayment, amount: Any, reason: str) -
 # ------------------------------------------------------------------------------------------ reconciliation
 def _day_window(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """The company's day [00:00, 24:00) in its own time zone."""
-    zone = ZoneInfo(getattr(connection.tenant, "timezone", "") or "Asia/Shanghai")
+    from billing_gateway.selectors import current_company
+
+    zone = ZoneInfo(getattr(current_company(), "timezone", "") or "Asia/Shanghai")
     start = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
     return start, start + dt.timedelta(days=1)
 
@@ -1564,7 +1567,7 @@ def reconcile_day(*, day: dt.date, by: Any = None) -> Reconciliation | None:
 
     if by is not None:
         require(by, policies.RECONCILE)
-    company = connection.tenant
+    company = gateway_selectors.current_company()
     if gateway_selectors.account_for(company=company) is None:
         return None
     start, end = _day_window(day)
@@ -1666,7 +1669,7 @@ def difference_record_payment(*, by: Any, difference: ReconciliationDifference) 
     require(by, policies.RECONCILE)
     if difference.kind != DifferenceKind.MISSING_IN_LEDGER or difference.movement != "payment":
         raise ServiceError(_("Only a payment missing from the ledger can be recorded."), code="not_recordable")
-    state = gateway_selectors.payment_get(company=connection.tenant, payment_ref=difference.ref)
+    state = gateway_selectors.payment_get(company=gateway_selectors.current_company(), payment_ref=difference.ref)
     if state.status != interface.SUCCEEDED:
         raise ServiceError(_("The provider does not hold this payment as paid."), code="not_paid")
     with transaction.atomic():

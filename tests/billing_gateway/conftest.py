@@ -4,6 +4,7 @@ is connected the way an administrator does it, through Connect onboarding."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -71,15 +72,16 @@ def connect(company: CompanyFixture, stripe_emulator: Any, webhooks: Webhooks) -
     from billing_gateway.models import ConnectedAccount
 
     with in_company(company):
-        admin = company.admin()
-    link = services.account_connect(
-        by=admin,
-        company=company.company,
-        country="HK",
-        email="finance@example.test",
-        return_url="http://example.test/back",
-        refresh_url="http://example.test/again",
-    )
+        link = services.account_connect(
+            by=company.admin(),
+            company=company.company,
+            country="HK",
+            # A new address each time: a new account at the emulator (the idempotency key holds the address),
+            # so that one test's payments are not another's.
+            email=f"finance-{uuid.uuid4().hex[:10]}@example.test",
+            return_url="http://example.test/back",
+            refresh_url="http://example.test/again",
+        )
     connected = ConnectedAccount.objects.get(company=company.company)
     assert not connected.charges_enabled
     assert stripe_emulator.complete_onboarding(link) == "http://example.test/back"

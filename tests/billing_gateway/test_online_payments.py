@@ -74,7 +74,7 @@ def _start(company: CompanyFixture, home: dict[str, Any], **choice: Any) -> tupl
 
 
 def _intent(stripe_on: Any, connected: ConnectedAccount, intent_id: str) -> Any:
-    return stripe_on.client().payment_intents.retrieve(intent_id, None, {"stripe_account": connected.account_id})
+    return stripe_on.client().v1.payment_intents.retrieve(intent_id, None, {"stripe_account": connected.account_id})
 
 
 # ------------------------------------------------------------------------------------------ connecting
@@ -188,17 +188,21 @@ def test_starting_the_same_payment_again_goes_on_with_the_one_started(
     first, checkout = _start(company_a, home, bills=[home["bill"].pk])
     again, checkout_again = _start(company_a, home, bills=[home["bill"].pk])
     assert (again.pk, checkout_again.payment_ref) == (first.pk, checkout.payment_ref)
-    # A retried request to Stripe with our id as idempotency key gets the same PaymentIntent back.
-    with in_company(company_a):
-        retried = gateway.payment_start(
-            company=company_a.company,
-            amount=Decimal("250.00"),
-            currency="CNY",
-            reference=str(first.pk),
-            metadata={},
-            description="",
-        )
-    assert retried.payment_ref == first.payment_ref
+    # A request to Stripe retried with the same id of ours (the idempotency key) gets the same PaymentIntent;
+    # the same id with other terms is refused rather than charged twice.
+    request = {
+        "company": company_a.company,
+        "currency": "CNY",
+        "reference": "retry-1",
+        "metadata": {},
+        "description": "",
+    }
+    made = gateway.payment_start(amount=Decimal("10.00"), **request)
+    assert gateway.payment_start(amount=Decimal("10.00"), **request).payment_ref == made.payment_ref
+    with pytest.raises(ServiceError):
+        gateway.payment_start(amount=Decimal("11.00"), **request)
+    intents = stripe_on.client().v1.payment_intents.list({"limit": 100}, {"stripe_account": connected.account_id})
+    assert sorted(intent.id for intent in intents.data) == sorted([first.payment_ref, made.payment_ref])
     everything, _ = _start(company_a, home, everything=True)
     assert everything.pk != first.pk and everything.amount == Decimal("250.00")
 
@@ -215,7 +219,8 @@ def test_a_declined_card_shows_on_the_owners_page_and_a_second_card_pays(
     declined = stripe_on.confirm(online.payment_ref, account=connected.account_id, card="4000000000000002")
     assert "error" in declined
     webhooks.deliver("payment_intent.payment_failed", online.payment_ref)
-    online.refresh_from_db()
+    with in_company(company_a):
+        online.refresh_from_db()
     assert online.status == OnlineStatus.FAILED and online.failure_message
     owner = _client(company_client, company_a, home["owner"])
     page = owner.get(f"/fees/my/pay/{online.pk}/").content.decode()
@@ -224,8 +229,8 @@ def test_a_declined_card_shows_on_the_owners_page_and_a_second_card_pays(
         assert not Payment.objects.filter(account=home["account"]).exists()
     stripe_on.confirm(online.payment_ref, account=connected.account_id)
     webhooks.deliver("payment_intent.succeeded", online.payment_ref)
-    online.refresh_from_db()
     with in_company(company_a):
+        online.refresh_from_db()
         assert online.status == OnlineStatus.SUCCEEDED
         assert selectors.account_get(viewer=home["admin"], account_id=home["account"].pk).credit == Decimal("88.80")
 
@@ -256,7 +261,7 @@ def test_staff_refund_part_once_whether_the_answer_or_the_webhook_comes_first(
     with in_company(company_a):
         refund = Refund.objects.get(payment=online.payment)
     assert (refund.amount, refund.method, refund.external_id[:3]) == (Decimal("100.00"), PaymentMethod.ONLINE, "re_")
-    charge = stripe_on.client().refunds.retrieve(refund.external_id, None, {"stripe_account": connected.account_id})
+    charge = stripe_on.client().v1.refunds.retrieve(refund.external_id, None, {"stripe_account": connected.account_id})
     assert charge.amount == 10000
     event = webhooks.deliver("charge.refunded", charge.charge)
     assert event.status == EventStatus.PROCESSED
@@ -267,7 +272,7 @@ def test_staff_refund_part_once_whether_the_answer_or_the_webhook_comes_first(
     # More than is left: refused on the form, nothing sent to Stripe, nothing recorded.
     too_much = staff.post(f"/fees/online/{online.pk}/", {"amount": "150.01", "reason": "again"})
     assert too_much.status_code == 200 and "At most 150.00" in too_much.content.decode()
-    listed = stripe_on.client().refunds.list({"charge": charge.charge}, {"stripe_account": connected.account_id})
+    listed = stripe_on.client().v1.refunds.list({"charge": charge.charge}, {"stripe_account": connected.account_id})
     assert len(listed.data) == 1
     with in_company(company_a):
         assert Refund.objects.filter(payment=online.payment).count() == 1
@@ -279,7 +284,7 @@ def test_a_refund_made_in_stripe_alone_reaches_the_ledger_from_the_webhook(
     company_a: CompanyFixture, stripe_on: Any, webhooks: Webhooks, connected: ConnectedAccount, home: dict[str, Any]
 ) -> None:
     online = _paid(company_a, home, stripe_on, connected, webhooks)
-    made = stripe_on.client().refunds.create(
+    made = stripe_on.client().v1.refunds.create(
         {"payment_intent": online.payment_ref, "amount": 5000}, {"stripe_account": connected.account_id}
     )
     webhooks.deliver("charge.refunded", made.charge)
@@ -294,7 +299,7 @@ def test_a_refund_made_in_stripe_alone_reaches_the_ledger_from_the_webhook(
     [
         ({"bills": ["other"]}, "not_found"),
         ({"bills": ["nonsense"]}, "bills_required"),
-        ({"amount": "0"}, "amount_zero"),
+        ({"amount": "0"}, "amount_not_positive"),
         ({"amount": "-5"}, None),
         ({"amount": "100000.01"}, "amount_too_large"),
     ],
