@@ -78,7 +78,11 @@ def purge_committed(schema: str, project_ids: list[Any]) -> None:
             lines = f"SELECT id FROM fees_billline WHERE account_id IN ({accounts})"
             payments = f"SELECT id FROM fees_payment WHERE account_id IN ({accounts})"
             tariffs = "SELECT id FROM fees_tariff WHERE project_id::text = ANY(%s)"
+            online = f"SELECT id FROM fees_onlinepayment WHERE account_id IN ({accounts})"
             for statement in (
+                f"DELETE FROM fees_onlinepayment_bills WHERE onlinepayment_id IN ({online})",
+                f"DELETE FROM fees_onlinepayment WHERE account_id IN ({accounts})",
+                f"DELETE FROM fees_reconciliationdifference WHERE account_id IN ({accounts})",
                 "DELETE FROM fees_ledgerentry WHERE project_id::text = ANY(%s)",
                 f"DELETE FROM fees_writeoff WHERE line_id IN ({lines})",
                 f"DELETE FROM fees_refund WHERE account_id IN ({accounts})",

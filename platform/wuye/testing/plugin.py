@@ -446,9 +446,17 @@ class StripeEmulator:
 
     def webhooks_to(self, url: str, secret: str) -> None:
         """Deliver every event to `url`, signed with `secret` (one endpoint per url)."""
-        endpoint = "we_" + uuid.uuid5(uuid.NAMESPACE_URL, url).hex[:16]
-        status, _answer = self.http("POST", f"/_config/webhooks/{endpoint}", {"url": url, "secret": secret})
+        status, _answer = self.http("POST", f"/_config/webhooks/{self._endpoint(url)}", {"url": url, "secret": secret})
         assert status == 200, f"the emulator refused the webhook endpoint {url}: {status}"
+
+    def webhooks_stop(self, url: str) -> None:
+        """No more deliveries to `url`."""
+        status, _answer = self.http("DELETE", f"/_config/webhooks/{self._endpoint(url)}")
+        assert status == 200, f"the emulator kept the webhook endpoint {url}: {status}"
+
+    @staticmethod
+    def _endpoint(url: str) -> str:
+        return "we_" + uuid.uuid5(uuid.NAMESPACE_URL, url).hex[:16]
 
     def confirm(self, intent_id: str, *, account: str | None, card: str = "4242424242424242") -> dict[str, Any]:
         """Confirm a PaymentIntent the way Stripe.js does in the owner's browser: the publishable key, the

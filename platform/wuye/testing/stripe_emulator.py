@@ -888,6 +888,13 @@ async def flush(request: web.Request) -> web.Response:
     return web.Response()
 
 
+async def webhook_remove(request: web.Request) -> web.Response:
+    """Stop delivering to an endpoint (localstripe can only add them): a test that pointed Stripe at its own
+    server takes it back when it is done, so later tests' events do not reach that server."""
+    webhooks._webhooks.pop(request.match_info["id"], None)
+    return web.Response()
+
+
 def install() -> None:
     """Patch localstripe in this process (once)."""
     global _installed
@@ -910,6 +917,7 @@ def build_app() -> web.Application:
         ("GET", "/_harness/health", health),
         ("GET", "/_harness/onboarding/{token}", onboarding),
         ("DELETE", "/_config/data", flush),
+        ("DELETE", "/_config/webhooks/{id}", webhook_remove),
         ("POST", "/v1/accounts", account_create),
         ("GET", "/v1/accounts", account_list),
         ("GET", "/v1/accounts/{id}", account_retrieve),
