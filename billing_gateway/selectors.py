@@ -24,7 +24,8 @@ def current_company() -> Any:
     tenant = getattr(connection, "tenant", None)
     if isinstance(tenant, Company):
         return tenant
-    return Company.objects.filter(schema_name=connection.schema_name).first()
+    schema = connection.schema_name  # type: ignore[attr-defined]  # django-tenants' connection
+    return Company.objects.filter(schema_name=schema).first()
 
 
 def account_for(*, company: Any) -> ConnectedAccount | None:

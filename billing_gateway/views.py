@@ -84,7 +84,7 @@ def stripe_account(request: HttpRequest) -> HttpResponse:
     viewer = acting_user(request)
     if not allowed(viewer, policies.CONNECT):
         return refusal(request, PolicyDenied(_("You do not have permission to do this.")))
-    company = request.tenant
+    company = selectors.current_company()
     connected = selectors.account_for(company=company)
     form = ConnectForm(request.POST or None, initial={"country": "HK", "email": getattr(viewer, "email", "")})
     if request.method == "POST":

@@ -240,19 +240,19 @@ def pay_link_send(*, by: Any, account: Account, bill_id: Any) -> ChaseRecord:
     (account,) = _accounts_in_scope(by, [account])
     if not gateway_selectors.payments_open(company=gateway_selectors.current_company()):
         raise ServiceError(_("Online payment is not set up for this company."), code="gateway_closed")
-    bill = (
-        selectors.bill_list(viewer=by, account=account).filter(pk=as_uuid(bill_id)).first()
-        if as_uuid(bill_id)
-        else None
-    )
+    key = as_uuid(bill_id)
+    if key is None:
+        raise NotFound(_("No such bill."))
+    bill = selectors.bill_list(viewer=by, account=account).filter(pk=key).first()
     if bill is None:
         raise NotFound(_("No such bill."))
-    if bill.balance <= 0:
+    owed = bill.balance  # type: ignore[attr-defined]  # bill_list's annotation
+    if owed <= 0:
         raise ServiceError(_("This bill is already paid."), code="bill_paid", field="bill")
     today = timezone.localdate()
     owners = [
         Owner(name=ownership.person.name, email=(ownership.person.email or "").strip())
-        for ownership in Ownership.objects.filter(unit_id=account.unit_id, starts_on__lte=today)
+        for ownership in Ownership.objects.filter(unit_id=account.unit_id or uuid.UUID(int=0), starts_on__lte=today)
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gt=today))
         .select_related("person")
     ]
@@ -263,7 +263,7 @@ def pay_link_send(*, by: Any, account: Account, bill_id: Any) -> ChaseRecord:
         "company": _company_name(),
         "account": account.label,
         "period": f"{bill.period:%Y-%m}",
-        "amount": yuan(bill.balance),
+        "amount": yuan(owed),
         "due": bill.due_on.isoformat() if bill.due_on else "",
         "link": absolute_url(reverse("fees:my_pay") + "?" + urlencode({"bills": str(bill.pk)})),
     }

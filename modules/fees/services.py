@@ -1433,10 +1433,11 @@ def _bills_owed(owner: Any, account: Account, bill_ids: Sequence[Any]) -> tuple[
     found = {bill.pk: bill for bill in bill_list(viewer=owner, owner_user=owner, account=account).filter(pk__in=keys)}
     if len(found) != len(set(keys)):
         raise NotFound(_("No such bill."))
-    paid = [bill for bill in found.values() if bill.balance <= 0]
-    if paid:
+    # bill_list annotates each bill with what it still owes.
+    owed = {key: bill.balance for key, bill in found.items()}  # type: ignore[attr-defined]
+    if any(value <= 0 for value in owed.values()):
         raise ServiceError(_("This bill is already paid."), code="bill_paid", field="bills")
-    return list(found.values()), sum((bill.balance for bill in found.values()), ZERO)
+    return list(found.values()), sum(owed.values(), ZERO)
 
 
 def online_payment_start(
@@ -1479,7 +1480,7 @@ def online_payment_start(
         account=account, purpose=purpose, amount=value, status__in=_REUSABLE, created_at__gte=since
     ).exclude(payment_ref=None):
         if {bill.pk for bill in started.bills.all()} == {bill.pk for bill in chosen}:
-            return started, gateway_selectors.checkout_get(company=company, payment_ref=started.payment_ref)
+            return started, gateway_selectors.checkout_get(company=company, payment_ref=started.payment_ref or "")
     with transaction.atomic():
         online = OnlinePayment.objects.create(
             account=account, purpose=purpose, amount=value, currency=company.currency, started_by=by
@@ -1576,15 +1577,15 @@ def reconcile_day(*, day: dt.date, by: Any = None) -> Reconciliation | None:
     )
     provider = {(item.kind, item.ref): item for item in near}
     of_day = [item for item in near if start <= item.at < end]
-    ledger_payments = {
-        payment.external_id: payment
+    ledger_payments: dict[str, Any] = {
+        str(payment.external_id): payment
         for payment in Payment.objects.filter(method=PaymentMethod.ONLINE, external_id__isnull=False).filter(
             Q(received_at__gte=start, received_at__lt=end)
             | Q(external_id__in=[item.ref for item in of_day if item.kind == "payment"])
         )
     }
-    ledger_refunds = {
-        refund.external_id: refund
+    ledger_refunds: dict[str, Any] = {
+        str(refund.external_id): refund
         for refund in Refund.objects.filter(method=PaymentMethod.ONLINE, external_id__isnull=False).filter(
             Q(at__gte=start, at__lt=end) | Q(external_id__in=[item.ref for item in of_day if item.kind == "refund"])
         )

@@ -869,7 +869,7 @@ def my_fees(request: HttpRequest) -> HttpResponse:
         "my_fees.html",
         {
             "accounts": found,
-            "online_open": gateway_selectors.payments_open(company=request.tenant),
+            "online_open": gateway_selectors.payments_open(company=gateway_selectors.current_company()),
             "in_progress": list(selectors.owner_online_in_progress(user=user)),
         },
         section="my",
@@ -1770,12 +1770,12 @@ def fee_settings(request: HttpRequest) -> HttpResponse:
 
 
 # ------------------------------------------------------------------------------------------ paying online
-ONLINE_BADGES = {
-    OnlineStatus.REQUIRES_PAYMENT: "muted",
-    OnlineStatus.PROCESSING: "warn",
-    OnlineStatus.SUCCEEDED: "ok",
-    OnlineStatus.FAILED: "danger",
-    OnlineStatus.CANCELED: "muted",
+ONLINE_BADGES: dict[str, str] = {
+    OnlineStatus.REQUIRES_PAYMENT.value: "muted",
+    OnlineStatus.PROCESSING.value: "warn",
+    OnlineStatus.SUCCEEDED.value: "ok",
+    OnlineStatus.FAILED.value: "danger",
+    OnlineStatus.CANCELED.value: "muted",
 }
 
 
@@ -1824,8 +1824,9 @@ def my_pay(request: HttpRequest) -> HttpResponse:
         {
             "account": bills[0].account,
             "bills": bills,
-            "total": sum((max(bill.balance, Decimal(0)) for bill in bills), Decimal(0)),
-            "online_open": gateway_selectors.payments_open(company=request.tenant),
+            # bill_get annotates each bill with its balance.
+            "total": sum((max(bill.balance, Decimal(0)) for bill in bills), Decimal(0)),  # type: ignore[attr-defined]
+            "online_open": gateway_selectors.payments_open(company=gateway_selectors.current_company()),
         },
         section="my",
     )
@@ -1854,7 +1855,9 @@ def my_online(request: HttpRequest, online_id: str) -> HttpResponse:
     returned = request.GET.get("redirect_status") or request.GET.get("returned")
     if online.status in (OnlineStatus.REQUIRES_PAYMENT, OnlineStatus.FAILED) and not returned:
         try:
-            checkout = gateway_selectors.checkout_get(company=request.tenant, payment_ref=online.payment_ref or "")
+            checkout = gateway_selectors.checkout_get(
+                company=gateway_selectors.current_company(), payment_ref=online.payment_ref or ""
+            )
         except ServiceError as error:
             problem = error.message
     return _page(
@@ -1908,8 +1911,8 @@ def online_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "status": status,
             "statuses": OnlineStatus.choices,
-            "badges": {key.value: value for key, value in ONLINE_BADGES.items()},
-            "online_open": gateway_selectors.payments_open(company=request.tenant),
+            "badges": ONLINE_BADGES,
+            "online_open": gateway_selectors.payments_open(company=gateway_selectors.current_company()),
             "query": _query(request),
         },
         section="online",
@@ -1938,7 +1941,7 @@ def online_detail(request: HttpRequest, online_id: str) -> HttpResponse:
         else:
             messages.success(request, _("Refunded %(amount)s.") % {"amount": refund.amount})
             return redirect("fees:online_detail", online.pk)
-    refunds = list(online.payment.refunds.order_by("at")) if online.payment_id else []
+    refunds = list(online.payment.refunds.order_by("at")) if online.payment is not None else []
     return _page(
         request,
         "online_detail.html",
