@@ -54,7 +54,7 @@ def home(company_a: CompanyFixture) -> dict[str, Any]:
         project = fees_support.estate_support.project(admin)
         building = fees_support.estate_support.building(admin, project=project)
         unit = fees_support.estate_support.unit(admin, building=building, floor_area=Decimal("100.00"))
-        owner = people.owner_account(admin, unit, on=fees_support.JAN)
+        owner = people.owner_account(admin, unit, on=fees_support.JAN, email="owner-home@example.test")
         other_unit = fees_support.owned_unit(admin, building=building, area="40.00")
         fees_support.tariff(admin, project, "property", "2.50")
         fees_support.post_month(admin, project, fees_support.JAN)
@@ -233,6 +233,43 @@ def test_a_declined_card_shows_on_the_owners_page_and_a_second_card_pays(
         online.refresh_from_db()
         assert online.status == OnlineStatus.SUCCEEDED
         assert selectors.account_get(viewer=home["admin"], account_id=home["account"].pk).credit == Decimal("88.80")
+
+
+def test_staff_e_mail_a_pay_link_that_opens_the_owners_pay_page_for_that_bill(
+    company_a: CompanyFixture,
+    company_b: CompanyFixture,
+    company_client: Any,
+    stripe_on: Any,
+    webhooks: Webhooks,
+    home: dict[str, Any],
+    mailoutbox: list[Any],
+) -> None:
+    staff = _client(company_client, company_a, home["admin"])
+    account_url = f"/fees/accounts/{home['account'].pk}/pay-link/"
+    closed = staff.post(account_url, {"bill": str(home["bill"].pk)})
+    assert closed.status_code == 200 and "Online payment is not set up" in closed.content.decode()
+    assert mailoutbox == []
+    connect(company_a, stripe_on, webhooks)
+    foreign = staff.post(account_url, {"bill": str(home["other_bill"].pk)})
+    assert foreign.status_code == 200 and mailoutbox == []  # not a bill of this account: not a choice
+    sent = staff.post(account_url, {"bill": str(home["bill"].pk)})
+    assert sent.status_code == 302
+    (message,) = mailoutbox
+    assert message.to == ["owner-home@example.test"] and "250.00" in message.body
+    link = next(word for word in message.body.split() if "/fees/my/pay/?bills=" in word)
+    assert link.endswith(f"/fees/my/pay/?bills={home['bill'].pk}")
+    with in_company(company_a):
+        chase = selectors.chase_list(viewer=home["admin"], account=home["account"]).get()
+    assert chase.channel == "email" and "owner-home@example.test" in chase.result
+    owner = _client(company_client, company_a, home["owner"])
+    page = owner.get(link[link.index("/fees/"):]).content.decode()
+    assert "250.00" in page and "Go on to pay" in page
+    # The link grants nothing by itself: at another company, nobody finds the bill.
+    with in_company(company_b):
+        stranger = _client(company_client, company_b, company_b.admin())
+    assert stranger.get(link[link.index("/fees/"):]).status_code == 404
+    answer = owner.post("/fees/my/pay/", {"account": str(home["account"].pk), "bills": [str(home["bill"].pk)]})
+    assert answer.status_code == 302 and answer["Location"].startswith("/fees/my/pay/")
 
 
 # ------------------------------------------------------------------------------------------ refunds
