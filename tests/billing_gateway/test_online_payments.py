@@ -429,7 +429,12 @@ def test_reconciliation_finds_a_payment_whose_event_never_came_and_records_it(
 
 
 def test_reconciliation_lists_a_ledger_payment_stripe_does_not_hold_until_finance_resolves_it(
-    company_a: CompanyFixture, company_client: Any, stripe_on: Any, connected: ConnectedAccount, home: dict[str, Any]
+    company_a: CompanyFixture,
+    company_b: CompanyFixture,
+    company_client: Any,
+    stripe_on: Any,
+    connected: ConnectedAccount,
+    home: dict[str, Any],
 ) -> None:
     with in_company(company_a):
         services.payment_record(
@@ -443,6 +448,12 @@ def test_reconciliation_lists_a_ledger_payment_stripe_does_not_hold_until_financ
         assert day is not None
         difference = day.differences.get()
     assert (difference.kind, difference.ledger_amount) == (DifferenceKind.MISSING_AT_PROVIDER, Decimal("12.00"))
+    # Another company finds neither the day nor the difference.
+    with in_company(company_b):
+        stranger = _client(company_client, company_b, company_b.admin())
+    assert stranger.get(f"/fees/reconciliation/{timezone.localdate().isoformat()}/").status_code == 404
+    answer = stranger.post(f"/fees/differences/{difference.pk}/resolve/", {"resolution": "not mine"})
+    assert answer.status_code == 404
     finance = _client(company_client, company_a, home["admin"])
     assert finance.post(f"/fees/differences/{difference.pk}/resolve/", {"resolution": ""}).status_code == 302
     difference.refresh_from_db()
@@ -491,3 +502,18 @@ def test_the_vendor_sets_the_platform_fee_and_nobody_else_can(
         assert connected.application_fee_bps == 250, bad
     with pytest.raises(ServiceError):
         gateway.application_fee_set(by=home["admin"], connected=connected, bps=0)
+
+
+def test_when_stripe_does_not_answer_nothing_is_started(
+    company_a: CompanyFixture, stripe_on: Any, connected: ConnectedAccount, home: dict[str, Any], settings: Any
+) -> None:
+    import socket
+
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        settings.STRIPE_API_BASE = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    with pytest.raises(ServiceError) as refused:
+        _start(company_a, home, bills=[home["bill"].pk])
+    assert refused.value.code == "gateway_unavailable"
+    with in_company(company_a):
+        assert not OnlinePayment.objects.exists()
