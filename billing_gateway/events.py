@@ -33,15 +33,11 @@ def translate(payload: dict[str, Any], *, account_id: str) -> list[tuple[str, An
         if intent is None:
             return []
         state = stripe_api.payment_state(intent)
-        if event_type == "payment_intent.succeeded" and intent.get("amount_received"):
-            state_amount = stripe_api.from_minor(intent["amount_received"], state.currency)
-        else:
-            state_amount = state.amount
         record = interface.PaymentEvent(
             event_ref=event_id,
             payment_ref=state.payment_ref,
             status=interface.FAILED if event_type == "payment_intent.payment_failed" else state.status,
-            amount=state_amount,
+            amount=state.amount,
             currency=state.currency,
             metadata=state.metadata,
             failure_message=state.failure_message,

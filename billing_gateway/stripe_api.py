@@ -110,10 +110,13 @@ def _status(intent: dict[str, Any]) -> str:
 def payment_state(intent: dict[str, Any]) -> interface.PaymentState:
     currency = str(intent.get("currency") or "").upper()
     error = intent.get("last_payment_error") or {}
+    status = _status(intent)
+    # What was received, once received (Stripe may settle less than asked); what is asked, before.
+    received = intent.get("amount_received") if status == interface.SUCCEEDED else None
     return interface.PaymentState(
         payment_ref=str(intent["id"]),
-        status=_status(intent),
-        amount=from_minor(intent.get("amount") or 0, currency),
+        status=status,
+        amount=from_minor(received or intent.get("amount") or 0, currency),
         currency=currency,
         metadata={str(k): str(v) for k, v in (intent.get("metadata") or {}).items()},
         failure_message=str(error.get("message") or "") if isinstance(error, dict) else "",
@@ -215,16 +218,16 @@ def settlements(*, account_id: str, start: dt.datetime, end: dt.datetime) -> lis
     found: list[interface.Settlement] = []
     api = client()
     for intent in _between(api.v1.payment_intents.list, account_id, start, end):
-        if intent.get("status") != "succeeded":
+        state = payment_state(intent)
+        if state.status != interface.SUCCEEDED:
             continue
-        currency = str(intent.get("currency") or "").upper()
         found.append(
             interface.Settlement(
                 kind="payment",
-                ref=str(intent["id"]),
-                payment_ref=str(intent["id"]),
-                amount=from_minor(intent.get("amount_received") or intent.get("amount") or 0, currency),
-                currency=currency,
+                ref=state.payment_ref,
+                payment_ref=state.payment_ref,
+                amount=state.amount,
+                currency=state.currency,
                 at=dt.datetime.fromtimestamp(int(intent["created"]), tz=dt.UTC),
             )
         )
