@@ -66,7 +66,7 @@ def _call(operation: Any, *args: Any, **kwargs: Any) -> Any:
         ) from error
     except stripe.StripeError as error:
         raise GatewayError(
-            _("The payment service did not answer. Nothing was charged; try again in a moment."),
+            _("The payment service did not answer; nothing was changed. Try again in a moment."),
             code="gateway_unavailable",
         ) from error
 

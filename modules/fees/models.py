@@ -547,7 +547,7 @@ class OnlineStatus(models.TextChoices):
 
     REQUIRES_PAYMENT = "requires_payment", _("Waiting for payment")
     PROCESSING = "processing", _("Processing")
-    SUCCEEDED = "succeeded", _("Paid")
+    SUCCEEDED = "succeeded", pgettext_lazy("an online payment", "Paid")
     FAILED = "failed", _("Failed")
     CANCELED = "canceled", _("Cancelled")
 
@@ -565,7 +565,7 @@ class OnlinePayment(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="online_payments")
-    purpose = models.CharField(_("for"), max_length=12, choices=OnlinePurpose.choices)
+    purpose = models.CharField(_("pays for"), max_length=12, choices=OnlinePurpose.choices)
     bills = models.ManyToManyField(Bill, blank=True, related_name="online_payments")
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3)
@@ -635,7 +635,7 @@ class ReconciliationDifference(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     reconciliation = models.ForeignKey(Reconciliation, on_delete=models.CASCADE, related_name="differences")
     kind = models.CharField(_("difference"), max_length=20, choices=DifferenceKind.choices)
-    movement = models.CharField(_("movement"), max_length=10)  # payment or refund
+    movement = models.CharField(_("payment or refund"), max_length=10)
     ref = models.CharField(_("provider's id"), max_length=100)
     provider_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     ledger_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)

@@ -1985,7 +1985,7 @@ def reconciliation(request: HttpRequest) -> HttpResponse:
             form_errors_add(form, error)
         else:
             if done is None:
-                messages.error(request, _("This company has no connected payment account."))
+                messages.error(request, _("This company has no connected Stripe account."))
                 return redirect("fees:reconciliation")
             return redirect("fees:reconciliation_day", day.isoformat())
     page = Paginator(days, PAGE_SIZE).get_page(request.GET.get("page"))

@@ -262,12 +262,12 @@ def test_staff_e_mail_a_pay_link_that_opens_the_owners_pay_page_for_that_bill(
         chase = selectors.chase_list(viewer=home["admin"], account=home["account"]).get()
     assert chase.channel == "email" and "owner-home@example.test" in chase.result
     owner = _client(company_client, company_a, home["owner"])
-    page = owner.get(link[link.index("/fees/"):]).content.decode()
+    page = owner.get(link[link.index("/fees/") :]).content.decode()
     assert "250.00" in page and "Go on to pay" in page
     # The link grants nothing by itself: at another company, nobody finds the bill.
     with in_company(company_b):
         stranger = _client(company_client, company_b, company_b.admin())
-    assert stranger.get(link[link.index("/fees/"):]).status_code == 404
+    assert stranger.get(link[link.index("/fees/") :]).status_code == 404
     answer = owner.post("/fees/my/pay/", {"account": str(home["account"].pk), "bills": [str(home["bill"].pk)]})
     assert answer.status_code == 302 and answer["Location"].startswith("/fees/my/pay/")
 
