@@ -26,6 +26,7 @@ from rest_framework.views import APIView
 from modules.estate import selectors as estate_selectors
 from modules.estate.models import Meter
 from wuye.accounts.policies import acting_user
+from wuye.core.errors import NotFound
 from wuye.core.pagination import PageNumberPagination
 
 from . import runs, selectors, services
@@ -43,6 +44,8 @@ from .models import (
     FeeSettings,
     LedgerEntry,
     MeterReading,
+    OnlinePayment,
+    OnlineStatus,
     Payment,
     PaymentMethod,
     Refund,
@@ -1400,3 +1403,126 @@ class LineDepositReturnApi(APIView):
         line = selectors.line_get(viewer=viewer, line_id=line_id)
         refund = services.deposit_return(by=viewer, line=line, **_input(DepositReturnInput, request.data))
         return Response(RefundOutput(refund).data, status=status.HTTP_201_CREATED)
+
+
+# ------------------------------------------------------------------------------------------ online payments
+class OnlinePaymentOutput(serializers.ModelSerializer):
+    account_label = serializers.CharField(source="account.label", read_only=True)
+    bills: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    receipt_number = serializers.CharField(source="payment.receipt_number", read_only=True, default=None)
+    payment_id = serializers.UUIDField(read_only=True, allow_null=True, help_text="The ledger's payment, once paid")
+    amount = _money(read_only=True)
+
+    class Meta:
+        model = OnlinePayment
+        fields = [
+            "id", "account", "account_label", "purpose", "bills", "amount", "currency", "status",
+            "failure_message", "payment_ref", "payment_id", "receipt_number", "created_at", "updated_at",
+        ]  # fmt: skip
+
+
+class OnlinePaymentStaffOutput(OnlinePaymentOutput):
+    refunded = _money(read_only=True, help_text="Paid back so far")
+
+    class Meta(OnlinePaymentOutput.Meta):
+        fields = [*OnlinePaymentOutput.Meta.fields, "refunded"]
+
+
+class CheckoutOutput(serializers.Serializer):
+    provider = serializers.CharField()
+    payment_ref = serializers.CharField(help_text="The provider's id (Stripe: the PaymentIntent)")
+    client_secret = serializers.CharField(help_text="For Stripe's Payment Element or mobile SDK; never log it")
+    publishable_key = serializers.CharField()
+    account_ref = serializers.CharField(help_text="The company's connected account (Stripe-Account)")
+    script_url = serializers.CharField()
+
+
+class OnlineStartOutput(serializers.Serializer):
+    online_payment = OnlinePaymentOutput()
+    checkout = CheckoutOutput()
+
+
+class OnlineStartInput(serializers.Serializer):
+    account = serializers.UUIDField()
+    bills = serializers.ListField(child=serializers.UUIDField(), required=False, default=list)
+    everything = serializers.BooleanField(required=False, default=False)
+    amount = _money(required=False, allow_null=True, help_text="A prepayment (when neither bills nor everything)")
+
+
+class OnlineQuery(serializers.Serializer):
+    status = serializers.ChoiceField(choices=OnlineStatus.choices, required=False)
+
+
+class OnlineRefundInput(serializers.Serializer):
+    amount = _money()
+    reason = serializers.CharField(max_length=200)
+
+
+class MyOnlinePaymentListApi(APIView):
+    @extend_schema(
+        request=OnlineStartInput,
+        responses={201: OnlineStartOutput},
+        summary="For an owner: start paying online — chosen bills, everything due, or a prepayment; the amount "
+        "comes from the ledger. Starting the same payment again returns the one started.",
+        tags=OWNER_TAGS,
+    )
+    def post(self, request: Request) -> Response:
+        user = acting_user(request)
+        data = _input(OnlineStartInput, request.data)
+        account = selectors.owner_accounts(user=user).filter(pk=data["account"]).first()
+        if account is None:
+            raise NotFound(str(_("No such account.")))
+        online, checkout = services.online_payment_start(
+            by=user, account=account, bills=data["bills"], everything=data["everything"], amount=data.get("amount")
+        )
+        body = {"online_payment": OnlinePaymentOutput(online).data, "checkout": CheckoutOutput(checkout).data}
+        return Response(body, status=201)
+
+
+class MyOnlinePaymentDetailApi(APIView):
+    @extend_schema(
+        responses=OnlinePaymentOutput,
+        summary="For an owner: one of their online payments — its status and, once paid, its receipt",
+        tags=OWNER_TAGS,
+    )
+    def get(self, request: Request, online_id: str) -> Response:
+        user = acting_user(request)
+        return Response(
+            OnlinePaymentOutput(selectors.online_payment_get(viewer=user, online_id=online_id, owner_user=user)).data
+        )
+
+
+class OnlinePaymentListApi(APIView):
+    @extend_schema(
+        parameters=[OnlineQuery],
+        responses=OnlinePaymentStaffOutput(many=True),
+        summary="Online payments in the caller's scope with their provider status, newest first",
+        tags=TAGS,
+    )
+    def get(self, request: Request) -> Response:
+        query = _query(OnlineQuery, request)
+        found = selectors.online_payment_list(viewer=acting_user(request), status=query.get("status", ""))
+        return _page(self, request, found, OnlinePaymentStaffOutput)
+
+
+class OnlinePaymentDetailApi(APIView):
+    @extend_schema(responses=OnlinePaymentStaffOutput, summary="One online payment", tags=TAGS)
+    def get(self, request: Request, online_id: str) -> Response:
+        found = selectors.online_payment_get(viewer=acting_user(request), online_id=online_id)
+        return Response(OnlinePaymentStaffOutput(found).data)
+
+
+class OnlinePaymentRefundApi(APIView):
+    @extend_schema(
+        request=OnlineRefundInput,
+        responses={201: OnlinePaymentStaffOutput},
+        summary="Refund (part of) an online payment through the provider, with a reason; recorded once",
+        tags=TAGS,
+    )
+    def post(self, request: Request, online_id: str) -> Response:
+        viewer = acting_user(request)
+        online = selectors.online_payment_get(viewer=viewer, online_id=online_id)
+        data = _input(OnlineRefundInput, request.data)
+        services.online_refund(by=viewer, online=online, amount=data["amount"], reason=data["reason"])
+        found = selectors.online_payment_get(viewer=viewer, online_id=online_id)
+        return Response(OnlinePaymentStaffOutput(found).data, status=201)

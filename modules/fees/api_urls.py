@@ -45,4 +45,17 @@ urlpatterns = [
     path("reports/weekly/", api.WeeklyReportApi.as_view(), name="api-fees-report-weekly"),
     path("my/bills/", api.MyBillListApi.as_view(), name="api-fees-my-bills"),
     path("my/bills/<uuid:bill_id>/", api.MyBillDetailApi.as_view(), name="api-fees-my-bill"),
+    path("my/online-payments/", api.MyOnlinePaymentListApi.as_view(), name="api-fees-my-online-payments"),
+    path(
+        "my/online-payments/<uuid:online_id>/",
+        api.MyOnlinePaymentDetailApi.as_view(),
+        name="api-fees-my-online-payment",
+    ),
+    path("online-payments/", api.OnlinePaymentListApi.as_view(), name="api-fees-online-payments"),
+    path("online-payments/<uuid:online_id>/", api.OnlinePaymentDetailApi.as_view(), name="api-fees-online-payment"),
+    path(
+        "online-payments/<uuid:online_id>/refunds/",
+        api.OnlinePaymentRefundApi.as_view(),
+        name="api-fees-online-payment-refunds",
+    ),
 ]

@@ -517,3 +517,47 @@ def test_when_stripe_does_not_answer_nothing_is_started(
     assert refused.value.code == "gateway_unavailable"
     with in_company(company_a):
         assert not OnlinePayment.objects.exists()
+
+
+# ------------------------------------------------------------------------------------------ the API
+def test_the_api_starts_a_payment_for_an_owner_and_staff_refund_it(
+    company_a: CompanyFixture,
+    api_client: Any,
+    admin_token: Any,
+    stripe_on: Any,
+    webhooks: Webhooks,
+    connected: ConnectedAccount,
+    home: dict[str, Any],
+) -> None:
+    from wuye.accounts import services as account_services
+
+    with in_company(company_a):
+        _token, raw = account_services.api_token_create(user=home["owner"], name="phone")
+    owner = api_client(company_a, raw)
+    started = owner.post(
+        "/api/v1/fees/my/online-payments/",
+        {"account": str(home["account"].pk), "bills": [str(home["bill"].pk)]},
+        format="json",
+    )
+    assert started.status_code == 201, started.content
+    body = started.json()
+    online_id, ref = body["online_payment"]["id"], body["checkout"]["payment_ref"]
+    assert (body["online_payment"]["amount"], body["online_payment"]["status"]) == ("250.00", "requires_payment")
+    assert body["checkout"]["account_ref"] == connected.account_id and body["checkout"]["client_secret"]
+    # Another household's account: not found, nothing started.
+    refused = owner.post(
+        "/api/v1/fees/my/online-payments/", {"account": str(home["other_bill"].account_id)}, format="json"
+    )
+    assert refused.status_code == 404
+    stripe_on.confirm(ref, account=connected.account_id)
+    webhooks.deliver("payment_intent.succeeded", ref)
+    mine = owner.get(f"/api/v1/fees/my/online-payments/{online_id}/").json()
+    assert mine["status"] == "succeeded" and mine["receipt_number"]
+    staff = api_client(company_a, admin_token(company_a))
+    listed = staff.get("/api/v1/fees/online-payments/?status=succeeded").json()
+    assert [row["id"] for row in listed["results"]] == [online_id]
+    over = staff.post(f"/api/v1/fees/online-payments/{online_id}/refunds/", {"amount": "250.01", "reason": "x"})
+    assert over.status_code == 400 and over.json()["error"]["code"] == "refund_too_much"
+    done = staff.post(f"/api/v1/fees/online-payments/{online_id}/refunds/", {"amount": "50.00", "reason": "Overpaid"})
+    assert done.status_code == 201 and done.json()["refunded"] == "50.00"
+    assert owner.get("/api/v1/fees/online-payments/").status_code == 403

@@ -12,6 +12,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from modules.fees import services as fees_services
+from modules.fees.models import OnlinePayment
 from modules.helpdesk import services as helpdesk_services
 from modules.households import services as households_services
 from tests.support import estate, fees, households
@@ -134,6 +135,12 @@ MAKERS: dict[str, Callable[[CompanyFixture], Any]] = {
     "payment_id": lambda company: (
         fees_services.payment_record(
             by=company.admin(), account=_fee_account(company), amount="30.00", method="cash"
+        ).pk
+    ),
+    # An online payment as the owner's start leaves it before the provider answered (no gateway needed).
+    "online_id": lambda company: (
+        OnlinePayment.objects.create(
+            account=_fee_account(company), purpose="prepayment", amount="10.00", currency="CNY"
         ).pk
     ),
     "request_id": lambda company: _helpdesk_request(company).pk,
