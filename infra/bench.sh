@@ -12,4 +12,5 @@ status=0
 .venv/bin/wuye services -- .venv/bin/python infra/bench/unit_list.py || status=1
 .venv/bin/wuye services -- .venv/bin/python infra/bench/fees.py || status=1
 .venv/bin/wuye services -- .venv/bin/python infra/bench/helpdesk.py || status=1
+.venv/bin/wuye services -- .venv/bin/python infra/bench/payments.py || status=1
 exit "$status"
