@@ -8,7 +8,15 @@ from wuye.celery import app
 from . import services
 
 
-@app.task(name="billing_gateway.tasks.event_process", autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
+# Nothing reads its result: not storing one spares the broker a write per event and the web process a
+# subscription per delivery.
+@app.task(
+    name="billing_gateway.tasks.event_process",
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    max_retries=5,
+    ignore_result=True,
+)
 def event_process(event_pk: int) -> str | None:
     event = services.event_process(event_pk=event_pk)
     return None if event is None else str(event.status)

@@ -27,7 +27,8 @@ ONLINE_KEY = "wuye_online_payment"
 
 
 def _online(payment_ref: str) -> OnlinePayment | None:
-    return OnlinePayment.objects.select_for_update().filter(payment_ref=payment_ref).first()
+    found = OnlinePayment.objects.select_for_update(of=("self",)).select_related("account")
+    return found.filter(payment_ref=payment_ref).first()
 
 
 def payment_succeeded(event: Any) -> None:
@@ -35,8 +36,11 @@ def payment_succeeded(event: Any) -> None:
     if they were paid meanwhile at the desk, oldest first and the rest as prepayment), with its receipt
     number; the owner's online payment shows it."""
     online = _online(event.payment_ref)
-    key = online.account_id if online is not None else as_uuid(event.metadata.get(ACCOUNT_KEY))
-    account = Account.objects.filter(pk=key).first() if key else None
+    if online is not None:
+        account: Account | None = online.account
+    else:
+        key = as_uuid(event.metadata.get(ACCOUNT_KEY))
+        account = Account.objects.filter(pk=key).first() if key else None
     if account is None:
         raise ServiceError(f"payment {event.payment_ref} names no household account of this company", code="no_account")
     # What the money is for: the chosen bills; everything due (oldest first: None); a prepayment (no bill: []).

@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q, Sum
+from django.db.models import DecimalField, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -59,7 +60,6 @@ from .models import (
     Payment,
     PaymentMethod,
     PaymentVoid,
-    ReceiptCounter,
     Reconciliation,
     ReconciliationDifference,
     Refund,
@@ -695,14 +695,20 @@ def _line_room(account: Account, lines: Sequence[uuid.UUID]) -> dict[uuid.UUID, 
 
 def _open_lines(account: Account, *, bills: Sequence[Bill] | None = None) -> list[_Open]:
     """The account's lines with something still owed, oldest first (period, due date, item order)."""
-    lines = BillLine.objects.filter(bill__account=account).select_related("bill", "charge_item")
+    # Each line with its balance in one query (the entries' key starts with the line).
+    line_total = LedgerEntry.objects.filter(line=OuterRef("pk")).values("line").annotate(t=Sum("amount")).values("t")
+    lines = (
+        BillLine.objects.filter(bill__account=account)
+        .select_related("bill", "charge_item")
+        .annotate(balance=Coalesce(Subquery(line_total), ZERO, output_field=DecimalField()))
+        .filter(balance__gt=0)
+    )
     if bills is not None:
         lines = lines.filter(bill__in=list(bills))
-    balances = _line_balances(account)
     found = [
         _Open(
             line=line,
-            balance=balances.get(line.pk, ZERO),
+            balance=line.balance,
             period=line.bill.period,
             due_on=line.bill.due_on,
             project_id=account.project_id,
@@ -822,13 +828,16 @@ def _allocate(
 
 
 def _receipt_number(today: dt.date) -> str:
-    """The next receipt number of the year, under the counter's row lock: gapless because a payment that
-    rolls back rolls its number back with it."""
-    ReceiptCounter.objects.bulk_create([ReceiptCounter(year=today.year, last=0)], ignore_conflicts=True)
-    counter = ReceiptCounter.objects.select_for_update().get(year=today.year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"{today.year}{counter.last:06d}"
+    """The next receipt number of the year, under the counter's row lock (one statement makes the year's
+    counter or moves it on): gapless because a payment that rolls back rolls its number back with it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO fees_receiptcounter (year, last) VALUES (%s, 1) "
+            "ON CONFLICT (year) DO UPDATE SET last = fees_receiptcounter.last + 1 RETURNING last",
+            [today.year],
+        )
+        (last,) = cursor.fetchone()
+    return f"{today.year}{last:06d}"
 
 
 @transaction.atomic

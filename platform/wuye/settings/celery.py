@@ -14,6 +14,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_DEFAULT_QUEUE = env_str("WUYE_CELERY_QUEUE", "wuye", "Name of the Celery queue web, worker and beat share.")
 # A task is acknowledged only after it ran: a worker that dies mid-task hands it to another. Tasks are
 # written to be safe to run twice (ARCHITECTURE.md).
+# A task finds its company (tenant-schemas-celery) once a minute, not once per task.
+CELERY_TASK_TENANT_CACHE_SECONDS = 60
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
