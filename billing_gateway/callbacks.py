@@ -20,3 +20,18 @@ def register(name: str, handler: Handler) -> None:
 
 def handlers_for(name: str) -> list[Handler]:
     return list(_handlers.get(name, []))
+
+
+# A module may also take many records of one name at once (a batch of one company's events): faster for
+# what comes in bursts. It must write what its one-by-one handler would, or refuse the whole batch (the
+# gateway then hands the records one by one).
+BatchHandler = Callable[[list[Any]], None]
+_batch_handlers: dict[str, BatchHandler] = {}
+
+
+def register_batch(name: str, handler: BatchHandler) -> None:
+    _batch_handlers[name] = handler
+
+
+def batch_handler_for(name: str) -> BatchHandler | None:
+    return _batch_handlers.get(name)

@@ -14,6 +14,7 @@ from typing import Any
 import sentry_sdk
 import stripe
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -115,45 +116,148 @@ def event_receive(*, payload: bytes, signature: str) -> tuple[WebhookEvent, bool
             f"Stripe event {event_id} ({record.type}) for unknown connected account {account_id}", level="warning"
         )
     else:
-        from .tasks import event_process
+        if company_id is not None:
+            transaction.on_commit(lambda: drain_queue(company_id))
+        else:  # an event of the platform itself (no connected account)
+            from .tasks import event_process
 
-        transaction.on_commit(lambda: event_process.delay(record.pk))
+            transaction.on_commit(lambda: event_process.delay(record.pk))
     return record, True
 
 
+def _act(event: WebhookEvent, schema_name: str | None) -> Exception | None:
+    """Act on one stored event: the gateway's own (a connected account's status), or what it means for the
+    modules (`events.translate`) given to each registered handler once, all its writes together or none.
+    Sets the event's status; returns the failure, if any (the event is then `failed` with the error)."""
+    acted = False
+    try:
+        with transaction.atomic():
+            if event.type == "account.updated":
+                acted = account_status_update(event.payload)
+            elif schema_name is not None and event.type in stripe_events.HANDLED:
+                with schema_context(schema_name):
+                    for name, record in stripe_events.translate(event.payload, account_id=event.account_id):
+                        for handler in callbacks.handlers_for(name):
+                            handler(record)
+                            acted = True
+    except Exception as error:
+        logger.exception("Stripe event %s (%s) failed", event.event_id, event.type)
+        event.status, event.error = EventStatus.FAILED, str(error)[:2000]
+        return error
+    event.status = EventStatus.PROCESSED if acted else EventStatus.IGNORED
+    event.processed_at, event.error = timezone.now(), ""
+    return None
+
+
 def event_process(*, event_pk: int) -> WebhookEvent | None:
-    """Act on a stored event, in its company's schema: the gateway's own (a connected account's status), or
-    what it means for the modules (`events.translate`) given to each registered handler once. Safe to run
-    twice (a processed event is left alone; handlers are idempotent). A failing handler leaves the event
-    `failed` with the error, and raises for the task to retry."""
-    failure: Exception | None = None
+    """Act on one stored event, in its company's schema (`_act`). Safe to run twice (a processed event is
+    left alone; handlers are idempotent). A failing handler leaves the event `failed` with the error, and
+    raises for the task to retry."""
     with transaction.atomic():
         events = WebhookEvent.objects.select_for_update(of=("self",)).select_related("company")
         event = events.filter(pk=event_pk).first()
         if event is None or event.status not in (EventStatus.RECEIVED, EventStatus.FAILED):
             return event
-        acted = False
-        try:
-            with transaction.atomic():  # the handlers' writes go together, or not at all
-                if event.type == "account.updated":
-                    acted = account_status_update(event.payload)
-                elif event.company is not None and event.type in stripe_events.HANDLED:
-                    with schema_context(event.company.schema_name):
-                        for name, record in stripe_events.translate(event.payload, account_id=event.account_id):
-                            for handler in callbacks.handlers_for(name):
-                                handler(record)
-                                acted = True
-        except Exception as error:
-            logger.exception("Stripe event %s (%s) failed", event.event_id, event.type)
-            failure = error
-            event.status, event.error = EventStatus.FAILED, str(error)[:2000]
-        else:
-            event.status = EventStatus.PROCESSED if acted else EventStatus.IGNORED
-            event.processed_at, event.error = timezone.now(), ""
+        failure = _act(event, event.company.schema_name if event.company is not None else None)
         event.save(update_fields=["status", "processed_at", "error"])
     if failure is not None:
         raise failure
     return event
+
+
+DRAIN_BATCH = 200
+
+
+def _drain_key(company_id: int) -> str:
+    return f"billing-gateway-drain-{company_id}"
+
+
+def drain_queue(company_id: int) -> None:
+    """Ask for the company's stored events to be processed, unless that is asked already: a burst of
+    deliveries makes one task, which takes them by the batch."""
+    from .tasks import events_drain
+
+    if cache.add(_drain_key(company_id), 1, timeout=60):  # gone by itself if its task is lost
+        events_drain.delay(company_id)
+
+
+def events_drain(*, company_id: int, limit: int = DRAIN_BATCH) -> int:
+    """Process the company's received events, oldest first, `limit` to a transaction: the confirmed
+    payments of a batch together through the modules' batch handler where one is registered (one handler
+    call, a fixed number of statements), everything else — and the batch itself, if its handler refuses
+    it — one by one. Events another worker holds are skipped. Returns how many were processed."""
+    cache.delete(_drain_key(company_id))  # first: an event stored from now on asks for another drain
+    company = ConnectedAccount.objects.filter(company_id=company_id).values_list("company__schema_name", flat=True)
+    schema_name = company.first()
+    done = 0
+    while True:
+        with transaction.atomic():
+            events = list(
+                WebhookEvent.objects.select_for_update(skip_locked=True)
+                .filter(company_id=company_id, status=EventStatus.RECEIVED)
+                .order_by("pk")[:limit]
+            )
+            if not events:
+                return done
+            rest = _act_in_batches(events, schema_name)
+            for event in rest:
+                _act(event, schema_name)
+            WebhookEvent.objects.bulk_update(events, ["status", "processed_at", "error"])
+        done += len(events)
+
+
+def _act_in_batches(events: list[WebhookEvent], schema_name: str | None) -> list[WebhookEvent]:
+    """Give each batch handler its records at once; returns the events left to act on one by one."""
+    if schema_name is None:
+        return events
+    grouped: dict[str, list[tuple[WebhookEvent, Any]]] = {}
+    rest: list[WebhookEvent] = []
+    for event in events:
+        found = (
+            stripe_events.translate(event.payload, account_id=event.account_id)
+            if event.type in stripe_events.HANDLED
+            else []
+        )
+        if len(found) == 1 and callbacks.batch_handler_for(found[0][0]) is not None:
+            grouped.setdefault(found[0][0], []).append((event, found[0][1]))
+        else:
+            rest.append(event)
+    for name, pairs in grouped.items():
+        handler = callbacks.batch_handler_for(name)
+        assert handler is not None
+        try:
+            with transaction.atomic(), schema_context(schema_name):
+                handler([record for _event, record in pairs])
+        except Exception:
+            logger.warning("a batch of %s %s events is taken one by one", len(pairs), name, exc_info=True)
+            rest.extend(event for event, _record in pairs)
+            continue
+        now = timezone.now()
+        for event, _record in pairs:
+            event.status, event.processed_at, event.error = EventStatus.PROCESSED, now, ""
+    return rest
+
+
+def events_sweep(*, older_than: dt.timedelta = dt.timedelta(minutes=2), failed_limit: int = 100) -> int:
+    """Beat's safety net: events still received a while after they arrived (their task was lost) are
+    drained; failed ones (a refund that came before its payment, a module that was down) are tried again,
+    a hundred at a time. Returns how many were taken up."""
+    from .tasks import event_process as event_task
+    from .tasks import events_drain as drain_task
+
+    before = timezone.now() - older_than
+    waiting = WebhookEvent.objects.filter(status=EventStatus.RECEIVED, received_at__lt=before, company__isnull=False)
+    companies = list(waiting.values_list("company_id", flat=True).distinct())
+    for company_id in companies:
+        drain_task.delay(company_id)
+    failed = list(
+        WebhookEvent.objects.filter(status=EventStatus.FAILED, received_at__lt=before)
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:failed_limit]
+    )
+    for pk in failed:
+        event_task.delay(pk)
+    return len(companies) + len(failed)
 
 
 def _account_status_keep(connected: ConnectedAccount, account: dict[str, Any]) -> ConnectedAccount:

@@ -20,3 +20,13 @@ from . import services
 def event_process(event_pk: int) -> str | None:
     event = services.event_process(event_pk=event_pk)
     return None if event is None else str(event.status)
+
+
+@app.task(name="billing_gateway.tasks.events_drain", ignore_result=True)
+def events_drain(company_id: int) -> int:
+    return services.events_drain(company_id=company_id)
+
+
+@app.task(name="billing_gateway.tasks.events_sweep", ignore_result=True)
+def events_sweep() -> int:
+    return services.events_sweep()

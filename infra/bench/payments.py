@@ -2,8 +2,8 @@
 
 Targets:
   1. Intake: >= 500 events/s through the real webhook view (verify + store once + queue).
-  2. Processing: >= 200 events/s per worker (`services.event_process`: one ledger payment per event,
-     allocated to the bills it names).
+  2. Processing: >= 200 events/s per worker (`services.events_drain`: the company's received events by the
+     batch, one ledger payment per event, allocated to the bills it names).
 
 Like the other benchmarks, this works in a database of its own (`<name>_bench_payments` beside
 DATABASE_URL's, dropped at the end, also after a failure, Ctrl-C or SIGTERM) and prints everything before
@@ -26,29 +26,24 @@ Each round has three batches of --events distinct events (each its own bills):
    public host (settings.BASE_DOMAIN), in this process: the whole middleware stack (company routing to the
    public schema, security, sessions, ...), the view, `services.event_receive` (signature check,
    `stripe.Webhook.construct_event`, the connected account's lookup, the insert in its own transaction)
-   and the on-commit callback: `event_process.delay(pk)` to the real Redis broker. No test transaction
-   wraps it (autocommit, as a web process): on_commit fires for real, and the run checks that the queue
-   received exactly one message per distinct event. No network between client and view (no WSGI server:
-   what is timed is Django and the application, not a socket). Then --duplicates deliveries of events of
-   the batch already stored, timed apart (Stripe's retries): each must answer `duplicate: true`, store no
-   row and queue nothing.
+   and the on-commit callback: `drain_queue(company)`, which publishes an `events_drain` task to the real
+   Redis broker unless one is already asked for (a cache key, deleted when the task starts). No test
+   transaction wraps it (autocommit, as a web process): on_commit fires for real, and the run checks that
+   the queue received at least one message and no more than one per event. No network between client and
+   view (no WSGI server: what is timed is Django and the application, not a socket). Then --duplicates
+   deliveries of events of the batch already stored, timed apart (Stripe's retries): each must answer
+   `duplicate: true`, store no row and queue nothing.
 2. Processing.
    a. worker (the figure judged): a real Celery worker (`celery -A wuye.celery worker --concurrency 1`,
-      prefork, the production command with this run's queue) started on the queue the intake just
-      filled, draining it: per message, tenant-schemas-celery's schema switch, the task, the late
-      acknowledgement, the result stored in Redis. The rate is measured from the events' own
-      `processed_at` (set by each task as it finishes): (n - 1) / (last - first), so the worker's start
-      (~2 s, once per process in production) is left out; the wall clock from the start of the process to
-      the last event is printed for information.
-   b. in-process (for information: the same work without the broker): the second batch's messages are
-      removed from the queue, and this process calls `billing_gateway.services.event_process(event_pk=...)`
-      for each stored event in turn, on one database session.
-   c. worker keeping its database session (for information): as (a), but the worker is started with
-      CELERY_DB_REUSE_MAX set (`app.conf`, in the worker's command line; wuye.settings does not set it).
-      Without it Celery's Django fix-up closes every database connection before and after each task, so
-      each task opens a new PostgreSQL session: this measures what that costs.
+      prefork, the production command with this run's queue). The intake's drain message is set aside and
+      the worker started; once it has taken a first (empty) drain, i.e. it is up, the clock starts and the
+      company's drain is asked for as the intake asks for it (`drain_queue`); the clock stops when the last
+      event of the batch is processed (its `processed_at`). So the worker's start (~2 s, once per process in
+      production) is left out, and the task's whole work — schema switch, batches, commits — is in.
+   b. in-process (for information: the same work without the broker): the batch's message is removed,
+      and this process calls `billing_gateway.services.events_drain(company_id=...)`.
 
-The intake figures are the medians of the 3 x --rounds batches; the processing figures the medians of
+The intake figures are the medians of the 2 x --rounds batches; the processing figures the medians of
 the rounds. Then the checks: as many webhook events as distinct events delivered, all processed; as many
 online payments, one per provider id; each allocated to its bill (one payment entry per payment, no
 prepayment) and each paid bill settled; duplicates stored and queued nothing.
@@ -282,7 +277,8 @@ def intake(client: Any, batch: Batch, duplicates: int, queue: BenchQueue, publis
     sent = len(published)
     batch.intake_s = deliver(client, deliveries, duplicate=False)
     batch.queued = queue.length() - before
-    if len(published) - sent != len(deliveries) or batch.queued != len(deliveries):
+    asked = len(published) - sent
+    if not 1 <= asked <= len(deliveries) or batch.queued != asked:
         raise RuntimeError(
             f"{batch.label}: {len(deliveries)} events, {len(published) - sent} tasks published, "
             f"{batch.queued} on the queue"
@@ -301,18 +297,35 @@ def intake(client: Any, batch: Batch, duplicates: int, queue: BenchQueue, publis
     )
 
 
+def _set_aside(queue: BenchQueue, company_id: int) -> None:
+    """The intake's drain message removed, and its cache key with it (so that the next ask publishes)."""
+    from django.core.cache import cache
+
+    from billing_gateway import services as gateway
+
+    queue.delete()
+    cache.delete(gateway._drain_key(company_id))
+
+
+def _company_of(batch: Batch) -> int:
+    from billing_gateway.models import WebhookEvent
+
+    return int(WebhookEvent.objects.filter(pk=batch.pks[0]).values_list("company_id", flat=True).get())
+
+
 def process_in_process(batch: Batch, queue: BenchQueue) -> None:
     from billing_gateway import services as gateway
-    from billing_gateway.models import EventStatus
+    from billing_gateway.models import EventStatus, WebhookEvent
 
-    queue.delete()  # these messages are not for a worker: this process does their work below
+    company_id = _company_of(batch)
+    _set_aside(queue, company_id)  # this process does the work below
     batch.mode = "in-process"
     started = time.perf_counter()
-    for pk in batch.pks:
-        event = gateway.event_process(event_pk=pk)
-        if event is None or event.status != EventStatus.PROCESSED:
-            raise RuntimeError(f"event {pk}: {getattr(event, 'status', None)} {getattr(event, 'error', '')}")
+    gateway.events_drain(company_id=company_id)
     batch.process_s = time.perf_counter() - started
+    left = WebhookEvent.objects.filter(pk__in=batch.pks).exclude(status=EventStatus.PROCESSED)
+    if left.exists():
+        raise RuntimeError(f"{left.count()} events not processed in-process: {left.first().error}")  # type: ignore[union-attr]
 
 
 def worker_env() -> dict[str, str]:
@@ -322,28 +335,24 @@ def worker_env() -> dict[str, str]:
     return env
 
 
-# The worker with its database session kept from task to task: Celery's Django fix-up closes every
-# connection before and after each task unless CELERY_DB_REUSE_MAX is set (not set in wuye.settings).
-REUSE_WORKER = (
-    "import sys; from wuye.celery import app; app.conf['CELERY_DB_REUSE_MAX'] = 1_000_000; "
-    "app.worker_main(sys.argv[1:])"
-)
+def process_by_worker(batch: Batch, queue: BenchQueue, timeout: float) -> None:
+    """Start a Celery worker (concurrency 1); once it is up, ask for the company's drain; wait until the
+    batch is processed; stop the worker. Rate: the batch's events over the time from the ask to the last
+    event's processed_at."""
+    from django.db.models import Max
+    from django.utils import timezone
 
-
-def process_by_worker(batch: Batch, queue: BenchQueue, timeout: float, *, reuse: bool = False) -> None:
-    """Start a Celery worker (concurrency 1) on the queue the intake filled; wait until it has processed
-    the batch; stop it. Rate from the events' processed_at. `reuse`: the worker keeps its database session
-    (for information: what the proposed setting would give)."""
-    from django.db.models import Max, Min
-
+    from billing_gateway import services as gateway
     from billing_gateway.models import EventStatus, WebhookEvent
+    from billing_gateway.tasks import events_drain
 
-    batch.mode = "worker, session kept" if reuse else "worker"
+    company_id = _company_of(batch)
+    _set_aside(queue, company_id)
+    batch.mode = "worker"
     events = WebhookEvent.objects.filter(pk__in=batch.pks)
-    start = [sys.executable, "-c", REUSE_WORKER] if reuse else [sys.executable, "-m", "celery", "-A", "wuye.celery"]
     command = [
-        *start, "worker", "--loglevel", "WARNING", "--concurrency", "1", "-Q", queue.name,
-        "-n", f"paybench-{os.getpid()}@%h",
+        sys.executable, "-m", "celery", "-A", "wuye.celery", "worker", "--loglevel", "WARNING",
+        "--concurrency", "1", "-Q", queue.name, "-n", f"paybench-{os.getpid()}@%h",
     ]  # fmt: skip
     log = tempfile.TemporaryFile()  # noqa: SIM115 - closed below, after the worker
     started = time.perf_counter()
@@ -351,6 +360,13 @@ def process_by_worker(batch: Batch, queue: BenchQueue, timeout: float, *, reuse:
         command, cwd=REPO, env=worker_env(), start_new_session=True, stdout=log, stderr=subprocess.STDOUT
     )
     try:
+        events_drain.delay(0)  # a company with no events: taken off the queue once the worker is up
+        while queue.length():
+            if worker.poll() is not None or time.perf_counter() - started > 60:
+                raise RuntimeError("the worker did not start")
+            time.sleep(0.01)
+        asked = timezone.now()
+        gateway.drain_queue(company_id)
         while True:
             left = events.exclude(status=EventStatus.PROCESSED).count()
             if left == 0:
@@ -374,8 +390,8 @@ def process_by_worker(batch: Batch, queue: BenchQueue, timeout: float, *, reuse:
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait()
         log.close()
-    span = events.aggregate(first=Min("processed_at"), last=Max("processed_at"))
-    batch.process_s = (span["last"] - span["first"]).total_seconds()
+    last = events.aggregate(last=Max("processed_at"))["last"]
+    batch.process_s = (last - asked).total_seconds()
     if queue.length():
         raise RuntimeError(f"{queue.length()} messages left on the queue after the worker")
 
@@ -448,13 +464,15 @@ def profile_run(client: Any, batch: Batch, queue: BenchQueue, published: list[st
     queue.delete()
     batch.pks = pks
 
+    company_id = _company_of(batch)
+    _set_aside(queue, company_id)
+
     def work() -> None:
-        for pk in pks:
-            gateway.event_process(event_pk=pk)
+        gateway.events_drain(company_id=company_id)
 
     profiled(
-        "processing in-process (services.event_process)", work, len(pks), 25,
-        (r"\(event_process\)", r"\(payment_succeeded\)", r"\(payment_record\)", r"\(_allocate\)", r"\(_open_lines\)"),
+        "processing in-process (services.events_drain)", work, len(pks), 25,
+        (r"\(events_drain\)", r"\(payments_succeeded\)", r"\(online_payments_record\)", r"\(_open_lines_of\)"),
     )  # fmt: skip
 
 
@@ -496,8 +514,8 @@ def verify(world: dict[str, Any], batches: list[Batch], published: list[str]) ->
         (f"the {len(paid_bills):,} bills paid owe nothing (balance {owed}); payments total {paid_total} = "
          f"bills {expected_total}", settled_ok),
         (f"receipt numbers without a gap ({len(numbers):,})", receipts_ok),
-        (f"{delivered_again:,} duplicate deliveries: no row stored, no task queued; tasks published "
-         f"{len(published):,} = distinct events", len(published) == distinct),
+        (f"{delivered_again:,} duplicate deliveries: no row stored, no task queued; drains asked "
+         f"{len(published):,} for {distinct:,} distinct events", 1 <= len(published) <= distinct),
     ]  # fmt: skip
 
 
@@ -513,7 +531,7 @@ def run(options: argparse.Namespace, queue_name: str) -> int:
     settings.DEBUG = False  # no query log
     print("==> migrating, provisioning a company, its estate and bills", flush=True)
     started = time.perf_counter()
-    batches_needed = 3 * options.rounds + (1 if options.profile else 0) + 1  # + the warm-up batch
+    batches_needed = 2 * options.rounds + (1 if options.profile else 0) + 1  # + the warm-up batch
     world = setup(options.units, batches_needed * options.events + 1)  # + the batch of one that counts SQL
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
@@ -536,7 +554,7 @@ def run(options: argparse.Namespace, queue_name: str) -> int:
     published: list[str] = []
 
     def on_publish(sender: Any = None, headers: Any = None, routing_key: Any = None, **_: Any) -> None:
-        if sender == "billing_gateway.tasks.event_process":
+        if sender in ("billing_gateway.tasks.events_drain", "billing_gateway.tasks.event_process"):
             if routing_key != queue_name:
                 raise RuntimeError(f"a task went to {routing_key}, not to {queue_name}")
             published.append(str((headers or {}).get("id")))
@@ -561,13 +579,13 @@ def run(options: argparse.Namespace, queue_name: str) -> int:
         intake(client, warm, 20, queue, published)
         process_by_worker(warm, queue, options.timeout)
         done: list[Batch] = [warm]
-        rounds: list[tuple[Batch, Batch, Batch]] = []
+        rounds: list[tuple[Batch, Batch]] = []
         for number in range(1, options.rounds + 1):
-            for mode in ("worker", "in-process", "worker-reuse"):
+            for mode in ("worker", "in-process"):
                 batch = next_batch(f"round {number} {mode}")
                 intake(client, batch, options.duplicates, queue, published)
                 if mode.startswith("worker"):
-                    process_by_worker(batch, queue, options.timeout, reuse=mode == "worker-reuse")
+                    process_by_worker(batch, queue, options.timeout)
                     extra = f" (worker's wall clock from its start {batch.worker_wall_s:.1f} s)"
                 else:
                     process_in_process(batch, queue)
@@ -578,11 +596,11 @@ def run(options: argparse.Namespace, queue_name: str) -> int:
                     f"    {batch.label:<22} intake {rate(n, batch.intake_s):6.0f}/s "
                     f"({1000 * batch.intake_s / n:.2f} ms), "
                     f"duplicates {rate(batch.duplicates, batch.duplicates_s):6.0f}/s, "
-                    f"processing {rate(n - 1 if mode.startswith('worker') else n, batch.process_s):6.0f}/s "
+                    f"processing {rate(n, batch.process_s):6.0f}/s "
                     f"({1000 * batch.process_s / n:.2f} ms){extra}",
                     flush=True,
                 )
-            rounds.append((done[-3], done[-2], done[-1]))
+            rounds.append((done[-2], done[-1]))
         measured = [b for trio in rounds for b in trio]
         query_batch = next_batch("queries")
         query_batch.bills, query_batch.payloads = query_batch.bills[:1], query_batch.payloads[:1]
@@ -604,9 +622,8 @@ def run(options: argparse.Namespace, queue_name: str) -> int:
     n = options.events
     intake_s = [b.intake_s for b in measured]
     dup = [rate(b.duplicates, b.duplicates_s) for b in measured if b.duplicates]
-    worker = [rate(len(b.pks) - 1, b.process_s) for b, _, _ in rounds]
-    inproc = [rate(len(b.pks), b.process_s) for _, b, _ in rounds]
-    kept = [rate(len(b.pks) - 1, b.process_s) for _, _, b in rounds]
+    worker = [rate(len(b.pks), b.process_s) for b, _ in rounds]
+    inproc = [rate(len(b.pks), b.process_s) for _, b in rounds]
     intake_rates = [rate(n, s) for s in intake_s]
     print()
     print(
@@ -622,8 +639,7 @@ def run(options: argparse.Namespace, queue_name: str) -> int:
     row("intake: webhook view, distinct events", intake_rates)
     row("intake: webhook view, duplicate deliveries", dup)
     row("processing: Celery worker, concurrency 1", worker)
-    row("processing: event_process in-process (info)", inproc)
-    row("processing: worker keeping its DB session (info)", kept)
+    row("processing: events_drain in-process (info)", inproc)
     worker_ms, inproc_ms = 1000 / median(worker), 1000 / median(inproc)
     print(f"broker and worker overhead per event: {worker_ms - inproc_ms:.2f} ms (worker - in-process, medians)")
     print(f"SQL statements per event: intake {sql_intake}, duplicate {sql_duplicate}, processing {sql_process}")

@@ -49,7 +49,7 @@ def payment_succeeded(event: Any) -> None:
         chosen = None if online.purpose == OnlinePurpose.EVERYTHING else list(online.bills.all())
     else:
         bill_ids = [k for k in (as_uuid(part) for part in str(event.metadata.get(BILLS_KEY) or "").split(",")) if k]
-        chosen = list(Bill.objects.filter(pk__in=bill_ids, account=account)) if bill_ids else None
+        chosen = (list(Bill.objects.filter(pk__in=bill_ids, account=account)) or None) if bill_ids else None
 
     def record(chosen: list[Bill] | None) -> Payment:
         return services.payment_record(
@@ -74,6 +74,68 @@ def payment_succeeded(event: Any) -> None:
         online.status, online.payment, online.failure_message = OnlineStatus.SUCCEEDED, payment, ""
         online.updated_at = timezone.now()
         online.save(update_fields=["status", "payment", "failure_message", "updated_at"])
+
+
+def payments_succeeded(events: list[Any]) -> None:
+    """Many confirmations at once (the gateway's batch of one company's events): the same ledger as
+    `payment_succeeded` one by one, in a fixed number of statements (`services.online_payments_record`).
+    Refuses the whole batch (ServiceError) when one names no account of the company: the gateway then
+    takes them one by one, and only that one fails."""
+    refs = list(dict.fromkeys(event.payment_ref for event in events))
+    onlines = {
+        online.payment_ref: online
+        for online in OnlinePayment.objects.select_for_update(of=("self",))
+        .filter(payment_ref__in=refs)
+        .prefetch_related("bills")
+    }
+    named = {
+        event.payment_ref: as_uuid(event.metadata.get(ACCOUNT_KEY))
+        for event in events
+        if event.payment_ref not in onlines
+    }
+    wanted_bills = {
+        key
+        for event in events
+        if event.payment_ref in named
+        for key in (as_uuid(part) for part in str(event.metadata.get(BILLS_KEY) or "").split(","))
+        if key
+    }
+    bill_accounts = (
+        dict(Bill.objects.filter(pk__in=wanted_bills).values_list("pk", "account_id")) if wanted_bills else {}
+    )
+    receipts: list[services.OnlineReceipt] = []
+    for event in events:
+        online = onlines.get(event.payment_ref)
+        account_id: Any
+        if online is not None:
+            account_id = online.account_id
+            bill_ids: list[Any] | None = (
+                None if online.purpose == OnlinePurpose.EVERYTHING else [bill.pk for bill in online.bills.all()]
+            )
+        else:
+            account_id = named.get(event.payment_ref)
+            if account_id is None:
+                raise ServiceError(f"payment {event.payment_ref} names no household account", code="no_account")
+            keys = [k for k in (as_uuid(p) for p in str(event.metadata.get(BILLS_KEY) or "").split(",")) if k]
+            bill_ids = [key for key in keys if bill_accounts.get(key) == account_id] or None
+        receipts.append(
+            services.OnlineReceipt(
+                account_id=account_id, amount=event.amount, external_id=event.payment_ref, bill_ids=bill_ids
+            )
+        )
+    payments = services.online_payments_record(receipts)
+    now = timezone.now()
+    paid = []
+    for ref, online in onlines.items():
+        if online.status != OnlineStatus.SUCCEEDED and ref in payments:
+            online.status, online.payment, online.failure_message, online.updated_at = (
+                OnlineStatus.SUCCEEDED,
+                payments[ref],
+                "",
+                now,
+            )
+            paid.append(online)
+    OnlinePayment.objects.bulk_update(paid, ["status", "payment", "failure_message", "updated_at"])
 
 
 def _status_follow(event: Any, status: str) -> None:
@@ -122,6 +184,7 @@ def register_handlers() -> None:
     from billing_gateway import callbacks, interface
 
     callbacks.register(interface.PAYMENT_SUCCEEDED, payment_succeeded)
+    callbacks.register_batch(interface.PAYMENT_SUCCEEDED, payments_succeeded)
     callbacks.register(interface.PAYMENT_FAILED, payment_failed)
     callbacks.register(interface.PAYMENT_PROCESSING, payment_processing)
     callbacks.register(interface.PAYMENT_CANCELED, payment_canceled)

@@ -693,34 +693,41 @@ def _line_room(account: Account, lines: Sequence[uuid.UUID]) -> dict[uuid.UUID, 
     return {line: charged.get(line, ZERO) - balances.get(line, ZERO) for line in lines}
 
 
-def _open_lines(account: Account, *, bills: Sequence[Bill] | None = None) -> list[_Open]:
-    """The account's lines with something still owed, oldest first (period, due date, item order)."""
-    # Each line with its balance in one query (the entries' key starts with the line).
+def _open_lines_of(accounts: Sequence[Account], *, bills: Sequence[Bill] | None = None) -> dict[uuid.UUID, list[_Open]]:
+    """Each account's lines with something still owed, oldest first (period, due date, item order): one
+    query for them all, each line with its balance (the entries' key starts with the line)."""
     line_total = LedgerEntry.objects.filter(line=OuterRef("pk")).values("line").annotate(t=Sum("amount")).values("t")
     lines = (
-        BillLine.objects.filter(bill__account=account)
+        BillLine.objects.filter(account_id__in=[account.pk for account in accounts])
         .select_related("bill", "charge_item")
         .annotate(balance=Coalesce(Subquery(line_total), ZERO, output_field=DecimalField()))
         .filter(balance__gt=0)
     )
     if bills is not None:
         lines = lines.filter(bill__in=list(bills))
-    found = [
-        _Open(
-            line=line,
-            balance=line.balance,
-            period=line.bill.period,
-            due_on=line.bill.due_on,
-            project_id=account.project_id,
-            zone_id=account.zone_id,
-            building_id=account.building_id,
-            charge_item_id=line.charge_item_id,
+    by_id = {account.pk: account for account in accounts}
+    found: dict[uuid.UUID, list[_Open]] = {account.pk: [] for account in accounts}
+    for line in lines:
+        account = by_id[line.account_id]
+        found[account.pk].append(
+            _Open(
+                line=line,
+                balance=line.balance,
+                period=line.bill.period,
+                due_on=line.bill.due_on,
+                project_id=account.project_id,
+                zone_id=account.zone_id,
+                building_id=account.building_id,
+                charge_item_id=line.charge_item_id,
+            )
         )
-        for line in lines
-    ]
-    found = [item for item in found if item.balance > 0]
-    found.sort(key=lambda o: (o.period, o.due_on, o.line.charge_item.sort_order, str(o.line.pk)))
+    for open_lines in found.values():
+        open_lines.sort(key=lambda o: (o.period, o.due_on, o.line.charge_item.sort_order, str(o.line.pk)))
     return found
+
+
+def _open_lines(account: Account, *, bills: Sequence[Bill] | None = None) -> list[_Open]:
+    return _open_lines_of([account], bills=bills)[account.pk]
 
 
 def credit_of(account: Account) -> Decimal:
@@ -899,6 +906,90 @@ def payment_record(
         entries.append(_entry(account, EntryKind.PREPAYMENT, -left, group=group, by=by, today=today, payment=payment))
     _entries_save(entries)
     return payment
+
+
+@dataclass(frozen=True)
+class OnlineReceipt:
+    """One online payment the provider confirmed, for `online_payments_record`."""
+
+    account_id: uuid.UUID
+    amount: Decimal
+    external_id: str
+    # The bills it pays; None: oldest first; []: none (all of it prepayment).
+    bill_ids: Sequence[uuid.UUID] | None
+
+
+@transaction.atomic
+def online_payments_record(receipts: Sequence[OnlineReceipt]) -> dict[str, Payment]:
+    """Many online payments at once — a batch of the provider's confirmations — written as `payment_record`
+    would write them one by one (allocated to their bills, or oldest first when those were paid meanwhile,
+    the rest prepayment; receipt numbers in order; a provider id recorded once), in a fixed number of
+    statements whatever the batch's size. Returns the payment of each provider id, those recorded before
+    included. Refuses (ServiceError) when an account is not found: the caller takes them one by one."""
+    accounts = {
+        account.pk: account
+        for account in Account.objects.select_for_update()
+        .filter(pk__in=sorted({receipt.account_id for receipt in receipts}))
+        .order_by("pk")  # locks taken in one order: two batches never wait for each other in a circle
+    }
+    if len(accounts) != len({receipt.account_id for receipt in receipts}):
+        raise ServiceError("an online payment names no household account of this company", code="no_account")
+    # Looked up under the accounts' locks, as payment_record does.
+    refs = [receipt.external_id for receipt in receipts]
+    found = {str(payment.external_id): payment for payment in Payment.objects.filter(external_id__in=refs)}
+    todo = [r for r in {r.external_id: r for r in receipts}.values() if r.external_id not in found]
+    if not todo:
+        return found
+    open_lines = _open_lines_of([accounts[key] for key in {r.account_id for r in todo}])
+    today = timezone.localdate()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO fees_receiptcounter (year, last) VALUES (%s, %s) "
+            "ON CONFLICT (year) DO UPDATE SET last = fees_receiptcounter.last + EXCLUDED.last RETURNING last",
+            [today.year, len(todo)],
+        )
+        (last,) = cursor.fetchone()
+    payments: list[Payment] = []
+    entries: list[LedgerEntry] = []
+    for number, receipt in enumerate(todo, start=last - len(todo) + 1):
+        account, value = accounts[receipt.account_id], _money(receipt.amount)
+        lines = open_lines[account.pk]
+        if receipt.bill_ids is not None:
+            chosen = set(receipt.bill_ids)
+            mine = [item for item in lines if item.line.bill_id in chosen and item.balance > 0]
+            lines = mine if mine or not chosen else lines  # its bills paid meanwhile: oldest first
+        payment = Payment(
+            account=account,
+            receipt_number=f"{today.year}{number:06d}",
+            method=PaymentMethod.ONLINE,
+            amount=value,
+            booked_on=today,
+            reference=receipt.external_id[:100],
+            external_id=receipt.external_id,
+            by=None,
+        )
+        payments.append(payment)
+        group, left = uuid7(), value
+        for item in lines:
+            if left <= 0:
+                break
+            share = min(left, item.balance)
+            if share <= 0:
+                continue
+            item.balance -= share  # the next payment of the batch on this account sees what is left
+            left -= share
+            entries.append(
+                _entry(
+                    account, EntryKind.PAYMENT, -share, line=item, group=group, by=None, today=today, payment=payment
+                )
+            )
+        if left > 0:
+            entries.append(
+                _entry(account, EntryKind.PREPAYMENT, -left, group=group, by=None, today=today, payment=payment)
+            )
+    Payment.objects.bulk_create(payments)
+    _entries_save(entries)
+    return found | {str(payment.external_id): payment for payment in payments}
 
 
 @transaction.atomic

@@ -51,6 +51,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=30),
         "kwargs": {"task_name": "modules.fees.tasks.monthly_runs"},
     },
+    # Stripe events whose task was lost, or that failed (a refund before its payment), are taken up again.
+    "stripe-events-sweep": {
+        "task": "billing_gateway.tasks.events_sweep",
+        "schedule": 60 * 5,
+    },
     # Each company's online payments and refunds of yesterday compared with its ledger (fees' reconciliation).
     "companies-payments-reconciliation": {
         "task": "tenants.tasks.fan_out",
