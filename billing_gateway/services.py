@@ -11,10 +11,10 @@ import logging
 from decimal import Decimal
 from typing import Any
 
+import redis
 import sentry_sdk
 import stripe
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -168,8 +168,25 @@ def event_process(*, event_pk: int) -> WebhookEvent | None:
 DRAIN_BATCH = 200
 
 
+_redis: redis.Redis | None = None
+
+
+def _flags() -> redis.Redis:
+    """Redis itself for the drain flags: one SET NX per delivery is the whole cost, without the cache
+    layer's key making and pickling (a burst of deliveries asks this for each)."""
+    global _redis
+    if _redis is None:
+        _redis = redis.Redis.from_url(settings.REDIS_URL)
+    return _redis
+
+
+def drain_flag_clear(company_id: int) -> None:
+    _flags().delete(_drain_key(company_id))
+
+
 def _drain_key(company_id: int) -> str:
-    return f"billing-gateway-drain-{company_id}"
+    # Under the deployment's prefix (one Redis may serve several); it names a company, and holds nothing.
+    return f"{settings.CACHES['default'].get('KEY_PREFIX', 'wuye')}:billing-gateway-drain:{company_id}"
 
 
 def drain_queue(company_id: int) -> None:
@@ -177,7 +194,7 @@ def drain_queue(company_id: int) -> None:
     deliveries makes one task, which takes them by the batch."""
     from .tasks import events_drain
 
-    if cache.add(_drain_key(company_id), 1, timeout=60):  # gone by itself if its task is lost
+    if _flags().set(_drain_key(company_id), 1, nx=True, ex=60):  # gone by itself if its task is lost
         events_drain.delay(company_id)
 
 
@@ -186,7 +203,7 @@ def events_drain(*, company_id: int, limit: int = DRAIN_BATCH) -> int:
     payments of a batch together through the modules' batch handler where one is registered (one handler
     call, a fixed number of statements), everything else — and the batch itself, if its handler refuses
     it — one by one. Events another worker holds are skipped. Returns how many were processed."""
-    cache.delete(_drain_key(company_id))  # first: an event stored from now on asks for another drain
+    drain_flag_clear(company_id)  # first: an event stored from now on asks for another drain
     company = ConnectedAccount.objects.filter(company_id=company_id).values_list("company__schema_name", flat=True)
     schema_name = company.first()
     done = 0

@@ -159,21 +159,19 @@ def test_one_event_naming_no_account_sends_the_batch_one_by_one_and_fails_alone(
 
 
 def test_a_burst_asks_for_one_drain_until_it_starts(company_a: CompanyFixture, monkeypatch: Any) -> None:
-    from django.core.cache import cache
-
     from billing_gateway import tasks
 
     # What is published is recorded instead of sent: the question is how many messages, not Celery.
     asked: list[int] = []
     monkeypatch.setattr(tasks.events_drain, "delay", lambda company_id: asked.append(company_id))
-    cache.delete(gateway._drain_key(company_a.company.pk))
+    gateway.drain_flag_clear(company_a.company.pk)
     for _ in range(5):
         gateway.drain_queue(company_a.company.pk)
     assert asked == [company_a.company.pk]
     gateway.events_drain(company_id=company_a.company.pk)  # the drain starts: the next event asks again
     gateway.drain_queue(company_a.company.pk)
     assert asked == [company_a.company.pk] * 2
-    cache.delete(gateway._drain_key(company_a.company.pk))
+    gateway.drain_flag_clear(company_a.company.pk)
 
 
 def test_the_sweep_takes_up_events_left_received_or_failed(
