@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -35,18 +36,22 @@ class DeliveryRefused(ServiceError):
     """A webhook delivery that is not a genuine, fresh Stripe event: answered 400 and not stored."""
 
 
-# A connected account's company, for the accounts found: an account id is unique and never moves to another
-# company (the row is protected), so what a process learned once stays true. Not found is not remembered: a
-# company that connects its account is found by the next delivery.
-_company_of_account: dict[str, int] = {}
+# A connected account's company, for the accounts found, kept a few minutes per process: an account id is
+# unique and stays with its company, so a burst of deliveries need not ask each time. Not found is not
+# remembered: a company that connects its account is found by the next delivery.
+_company_of_account: dict[str, tuple[int, float]] = {}
+_COMPANY_KEPT_SECONDS = 300
 
 
 def _company_id(account_id: str) -> int | None:
-    found = _company_of_account.get(account_id)
-    if found is None and account_id:
-        found = ConnectedAccount.objects.filter(account_id=account_id).values_list("company_id", flat=True).first()
-        if found is not None:
-            _company_of_account[account_id] = found
+    if not account_id:
+        return None
+    kept = _company_of_account.get(account_id)
+    if kept is not None and time.monotonic() - kept[1] < _COMPANY_KEPT_SECONDS:
+        return kept[0]
+    found = ConnectedAccount.objects.filter(account_id=account_id).values_list("company_id", flat=True).first()
+    if found is not None:
+        _company_of_account[account_id] = (found, time.monotonic())
     return found
 
 
@@ -257,8 +262,8 @@ def _act_in_batches(events: list[WebhookEvent], schema_name: str | None) -> list
 
 def events_sweep(*, older_than: dt.timedelta = dt.timedelta(minutes=2), failed_limit: int = 100) -> int:
     """Beat's safety net: events still received a while after they arrived (their task was lost) are
-    drained; failed ones (a refund that came before its payment, a module that was down) are tried again,
-    a hundred at a time. Returns how many were taken up."""
+    drained; failed ones of the last three days (a refund that came before its payment, a module that was
+    down) are tried again, a hundred at a time. Returns how many were taken up."""
     from .tasks import event_process as event_task
     from .tasks import events_drain as drain_task
 
@@ -267,9 +272,12 @@ def events_sweep(*, older_than: dt.timedelta = dt.timedelta(minutes=2), failed_l
     companies = list(waiting.values_list("company_id", flat=True).distinct())
     for company_id in companies:
         drain_task.delay(company_id)
+    # Failed ones for three days, newest first (one that keeps failing does not hold the others back);
+    # after that a person looks (reconciliation lists a payment the ledger lacks).
+    since = timezone.now() - dt.timedelta(days=3)
     failed = list(
-        WebhookEvent.objects.filter(status=EventStatus.FAILED, received_at__lt=before)
-        .order_by("received_at")
+        WebhookEvent.objects.filter(status=EventStatus.FAILED, received_at__lt=before, received_at__gte=since)
+        .order_by("-received_at")
         .values_list("pk", flat=True)[:failed_limit]
     )
     for pk in failed:

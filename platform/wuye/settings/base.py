@@ -325,6 +325,8 @@ SPECTACULAR_SETTINGS = {
         "EntryKindEnum": "modules.fees.models.EntryKind",
         "WriteOffStatusEnum": "modules.fees.models.WriteOffStatus",
         "PaymentMethodEnum": "modules.fees.models.PaymentMethod",
+        "OnlineStatusEnum": "modules.fees.models.OnlineStatus",
+        "OnlinePurposeEnum": "modules.fees.models.OnlinePurpose",
         "RequestKindEnum": "modules.helpdesk.models.Kind",
         "RequestGradeEnum": "modules.helpdesk.models.Grade",
         "RequestStatusEnum": "modules.helpdesk.models.Status",
