@@ -235,11 +235,14 @@ def _act_in_batches(events: list[WebhookEvent], schema_name: str | None) -> list
     grouped: dict[str, list[tuple[WebhookEvent, Any]]] = {}
     rest: list[WebhookEvent] = []
     for event in events:
-        found = (
-            stripe_events.translate(event.payload, account_id=event.account_id)
-            if event.type in stripe_events.HANDLED
-            else []
-        )
+        try:
+            found = (
+                stripe_events.translate(event.payload, account_id=event.account_id)
+                if event.type in stripe_events.HANDLED
+                else []
+            )
+        except Exception:  # e.g. Stripe asked for a refund list and did not answer: `_act` keeps the error
+            found = []
         if len(found) == 1 and callbacks.batch_handler_for(found[0][0]) is not None:
             grouped.setdefault(found[0][0], []).append((event, found[0][1]))
         else:

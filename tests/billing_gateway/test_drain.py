@@ -191,3 +191,21 @@ def test_the_sweep_takes_up_events_left_received_or_failed(
     assert statuses == {"evt_lost_task": EventStatus.PROCESSED, "evt_failed": EventStatus.PROCESSED}
     with in_company(company_a):
         assert set(Payment.objects.values_list("external_id", flat=True)) == {"pi_lost", "pi_failed"}
+
+
+def test_an_event_that_cannot_be_read_fails_alone_and_does_not_hold_the_drain(
+    company_a: CompanyFixture, site: dict[str, Any], settings: Any
+) -> None:
+    settings.STRIPE_SECRET_KEY = ""  # a charge.refunded without its refunds needs the API: here it cannot
+    bills, accounts = site["bills"], site["accounts"]
+    body = {"id": "evt_refund_unreadable", "object": "event", "type": "charge.refunded", "account": ACCOUNT,
+            "created": int(time.time()), "data": {"object": {"id": "ch_1", "object": "charge",
+                                                             "payment_intent": "pi_1"}}}  # fmt: skip
+    payload = json.dumps(body).encode()
+    timestamp = int(time.time())
+    signature = stripe.WebhookSignature._compute_signature(f"{timestamp}.{payload.decode()}", SECRET)
+    gateway.event_receive(payload=payload, signature=f"t={timestamp},v1={signature}")
+    _receive("evt_fine", _intent("pi_fine", "200.00", accounts["a"].pk, [bills[("a", 1)]]))
+    assert gateway.events_drain(company_id=company_a.company.pk) == 2
+    statuses = dict(WebhookEvent.objects.values_list("event_id", "status"))
+    assert statuses == {"evt_refund_unreadable": EventStatus.FAILED, "evt_fine": EventStatus.PROCESSED}
