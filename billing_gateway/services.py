@@ -407,6 +407,18 @@ def payment_start(
     return stripe_api.checkout(connected.account_id, intent)
 
 
+def payment_cancel(*, company: Any, payment_ref: str) -> interface.PaymentState:
+    """Cancel a payment nobody finished (it can no longer be paid); refused by Stripe once it is paid."""
+    connected = ConnectedAccount.objects.filter(company=company).first()
+    if connected is None:
+        raise ServiceError(gettext("No Stripe account is connected."), code="not_connected")
+    return stripe_api.intent_cancel(
+        account_id=connected.account_id,
+        intent_id=payment_ref,
+        idempotency_key=f"wuye-{company.schema_name}-{payment_ref}-cancel",
+    )
+
+
 def refund_create(
     *, company: Any, payment_ref: str, amount: Decimal, currency: str, reason: str, reference: str
 ) -> interface.RefundEvent:

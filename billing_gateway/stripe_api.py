@@ -169,6 +169,16 @@ def intent_get(*, account_id: str, intent_id: str) -> dict[str, Any]:
     return dict(_call(client().v1.payment_intents.retrieve, intent_id, None, {"stripe_account": account_id}).to_dict())
 
 
+def intent_cancel(*, account_id: str, intent_id: str, idempotency_key: str) -> interface.PaymentState:
+    intent = _call(
+        client().v1.payment_intents.cancel,
+        intent_id,
+        {"cancellation_reason": "abandoned"},
+        {"stripe_account": account_id, "idempotency_key": idempotency_key},
+    )
+    return payment_state(dict(intent.to_dict()))
+
+
 def refund_create(
     *, account_id: str, intent_id: str, amount: Decimal, currency: str, reason: str, idempotency_key: str
 ) -> interface.RefundEvent:

@@ -9,6 +9,7 @@ the database refuses UPDATE and DELETE on them and refuses a line or a credit go
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -71,6 +72,7 @@ from .models import (
 )
 
 ZERO = Decimal("0.00")
+logger = logging.getLogger(__name__)
 
 
 def _validated(instance: Any, exclude: Sequence[str] = ()) -> None:
@@ -1602,6 +1604,39 @@ def online_payment_start(
         online.payment_ref = checkout.payment_ref
         online.save(update_fields=["payment_ref"])
     return online, checkout
+
+
+ONLINE_EXPIRES_AFTER = dt.timedelta(hours=24)
+
+
+def online_payments_expire(*, now: dt.datetime | None = None) -> int:
+    """Cancel, at the provider and here, the online payments started a day ago and never paid: an old
+    checkout page can then no longer charge bills that were paid at the desk meanwhile. One the provider
+    will not cancel (paid in the meantime: its event is on the way) is left as it is. Returns how many
+    were cancelled."""
+    from billing_gateway import interface
+    from billing_gateway import selectors as gateway_selectors
+    from billing_gateway import services as gateway
+
+    company = gateway_selectors.current_company()
+    cutoff = (now or timezone.now()) - ONLINE_EXPIRES_AFTER
+    stale = OnlinePayment.objects.filter(status__in=_REUSABLE, created_at__lt=cutoff).exclude(payment_ref=None)
+    cancelled = 0
+    for online in stale.order_by("created_at")[:500]:
+        try:
+            state = gateway.payment_cancel(company=company, payment_ref=online.payment_ref or "")
+        except ServiceError:
+            logger.info("online payment %s: the provider did not cancel it", online.pk, exc_info=True)
+            continue
+        if state.status != interface.CANCELED:
+            continue
+        with transaction.atomic():
+            found = OnlinePayment.objects.select_for_update().get(pk=online.pk)
+            if found.status in _REUSABLE:  # not paid meanwhile (its event may have come first)
+                found.status, found.updated_at = OnlineStatus.CANCELED, timezone.now()
+                found.save(update_fields=["status", "updated_at"])
+                cancelled += 1
+    return cancelled
 
 
 def online_refund(*, by: Any, online: OnlinePayment, amount: Any, reason: str) -> Refund:

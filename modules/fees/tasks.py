@@ -38,3 +38,9 @@ def reconcile_yesterday() -> str | None:
 
     found = services.reconcile_day(day=timezone.localdate() - dt.timedelta(days=1))
     return None if found is None else str(found.day)
+
+
+@app.task(name="modules.fees.tasks.online_payments_expire")
+def online_payments_expire() -> int:
+    """Beat's hourly tick in each company: cancel the online payments started a day ago and never paid."""
+    return services.online_payments_expire()

@@ -561,3 +561,21 @@ def test_the_api_starts_a_payment_for_an_owner_and_staff_refund_it(
     done = staff.post(f"/api/v1/fees/online-payments/{online_id}/refunds/", {"amount": "50.00", "reason": "Overpaid"})
     assert done.status_code == 201 and done.json()["refunded"] == "50.00"
     assert owner.get("/api/v1/fees/online-payments/").status_code == 403
+
+
+def test_a_payment_started_a_day_ago_and_never_paid_is_cancelled(
+    company_a: CompanyFixture, stripe_on: Any, connected: ConnectedAccount, home: dict[str, Any]
+) -> None:
+    old, _checkout = _start(company_a, home, bills=[home["bill"].pk])
+    recent, _checkout = _start(company_a, home, amount="20.00")
+    with in_company(company_a):
+        OnlinePayment.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(hours=25))
+        assert services.online_payments_expire() == 1
+        old.refresh_from_db()
+        recent.refresh_from_db()
+    assert (old.status, recent.status) == (OnlineStatus.CANCELED, OnlineStatus.REQUIRES_PAYMENT)
+    assert _intent(stripe_on, connected, old.payment_ref).status == "canceled"
+    # The old checkout can no longer charge; paying the bill again starts a new payment.
+    assert "error" in stripe_on.confirm(old.payment_ref, account=connected.account_id)
+    again, _checkout = _start(company_a, home, bills=[home["bill"].pk])
+    assert again.pk != old.pk and again.payment_ref != old.payment_ref

@@ -56,6 +56,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing_gateway.tasks.events_sweep",
         "schedule": 60 * 5,
     },
+    # Online payments started a day ago and never paid are cancelled at Stripe (an old checkout page cannot
+    # charge bills paid at the desk meanwhile).
+    "companies-online-payments-expire": {
+        "task": "tenants.tasks.fan_out",
+        "schedule": crontab(minute=25),
+        "kwargs": {"task_name": "modules.fees.tasks.online_payments_expire"},
+    },
     # Each company's online payments and refunds of yesterday compared with its ledger (fees' reconciliation).
     "companies-payments-reconciliation": {
         "task": "tenants.tasks.fan_out",
