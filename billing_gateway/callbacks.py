@@ -1,6 +1,6 @@
 """Who acts on what the provider tells: modules register a handler for each name of the gateway interface
 (`interface.PAYMENT_SUCCEEDED`, `interface.REFUND_SETTLED`, ...) and receive its neutral record
-(`interface.PaymentEvent`, `interface.RefundEvent`), never a Stripe payload. `services.event_process`
+(`interface.PaymentState`, `interface.RefundEvent`), never a Stripe payload. `services.event_process`
 calls them in the event's company schema. A handler must be safe to call twice with the same record (a
 retried task, a refund heard from the API and again from the webhook)."""
 

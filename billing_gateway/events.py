@@ -4,6 +4,7 @@ acted on by `services.account_status_update`."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from . import interface, stripe_api
@@ -27,22 +28,15 @@ def translate(payload: dict[str, Any], *, account_id: str) -> list[tuple[str, An
     """(callback name, record) for each thing the event tells; [] for an event nothing here acts on.
     A `charge.refunded` without its refunds (Stripe's newer API versions leave them out) asks the API for
     them, on the charge's account."""
-    event_type, event_id = str(payload.get("type") or ""), str(payload.get("id") or "")
+    event_type = str(payload.get("type") or "")
     if event_type in _PAYMENT_EVENTS:
         intent = _object(payload, "payment_intent")
         if intent is None:
             return []
         state = stripe_api.payment_state(intent)
-        record = interface.PaymentEvent(
-            event_ref=event_id,
-            payment_ref=state.payment_ref,
-            status=interface.FAILED if event_type == "payment_intent.payment_failed" else state.status,
-            amount=state.amount,
-            currency=state.currency,
-            metadata=state.metadata,
-            failure_message=state.failure_message,
-        )
-        return [(_PAYMENT_EVENTS[event_type], record)]
+        if event_type == "payment_intent.payment_failed":
+            state = replace(state, status=interface.FAILED)
+        return [(_PAYMENT_EVENTS[event_type], state)]
     if event_type == "charge.refunded":
         charge = _object(payload, "charge")
         if charge is None:

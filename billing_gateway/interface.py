@@ -42,21 +42,11 @@ class Checkout:
 
 @dataclass(frozen=True)
 class PaymentState:
+    """A payment as the provider holds it: from an API answer, or from its notification (the records the
+    PAYMENT_* handlers receive)."""
+
     payment_ref: str
     status: str  # one of PAYMENT_STATES
-    amount: Decimal
-    currency: str
-    metadata: dict[str, str] = field(default_factory=dict)
-    failure_message: str = ""
-
-
-@dataclass(frozen=True)
-class PaymentEvent:
-    """A payment's state changed (heard from the provider)."""
-
-    event_ref: str
-    payment_ref: str
-    status: str
     amount: Decimal
     currency: str
     metadata: dict[str, str] = field(default_factory=dict)

@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 
 from wuye.core.errors import ServiceError
 
@@ -37,28 +38,29 @@ def payments_open(*, company: Any) -> bool:
     return stripe_api.configured() and ConnectedAccount.objects.filter(company=company, charges_enabled=True).exists()
 
 
-def _connected(company: Any) -> ConnectedAccount:
+def connected_get(*, company: Any) -> ConnectedAccount:
+    """The company's connected account, or a refusal that says there is none."""
     connected = account_for(company=company)
     if connected is None:
-        raise ServiceError("No Stripe account is connected.", code="not_connected")
+        raise ServiceError(gettext("No Stripe account is connected."), code="not_connected")
     return connected
 
 
 def checkout_get(*, company: Any, payment_ref: str) -> interface.Checkout:
     """What the owner's browser needs to (go on) paying a started payment; the client secret is asked of
     Stripe each time rather than kept here."""
-    connected = _connected(company)
+    connected = connected_get(company=company)
     intent = stripe_api.intent_get(account_id=connected.account_id, intent_id=payment_ref)
     return stripe_api.checkout(connected.account_id, intent)
 
 
 def payment_get(*, company: Any, payment_ref: str) -> interface.PaymentState:
-    connected = _connected(company)
+    connected = connected_get(company=company)
     return stripe_api.payment_state(stripe_api.intent_get(account_id=connected.account_id, intent_id=payment_ref))
 
 
 def settlements(*, company: Any, start: dt.datetime, end: dt.datetime) -> list[interface.Settlement]:
-    connected = _connected(company)
+    connected = connected_get(company=company)
     return stripe_api.settlements(account_id=connected.account_id, start=start, end=end)
 
 

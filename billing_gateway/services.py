@@ -25,7 +25,7 @@ from wuye.accounts.policies import is_vendor_staff
 from wuye.core.errors import PolicyDenied, ServiceError
 from wuye.core.policies import require
 
-from . import callbacks, interface, policies, stripe_api
+from . import callbacks, interface, policies, selectors, stripe_api
 from . import events as stripe_events
 from .models import MAX_FEE_BPS, ConnectedAccount, EventStatus, WebhookEvent
 
@@ -130,18 +130,24 @@ def event_receive(*, payload: bytes, signature: str) -> tuple[WebhookEvent, bool
     return record, True
 
 
-def _act(event: WebhookEvent, schema_name: str | None) -> Exception | None:
+Meaning = list[tuple[str, Any]]  # what `events.translate` made of an event
+
+
+def _act(event: WebhookEvent, schema_name: str | None, meaning: Meaning | None = None) -> Exception | None:
     """Act on one stored event: the gateway's own (a connected account's status), or what it means for the
-    modules (`events.translate`) given to each registered handler once, all its writes together or none.
-    Sets the event's status; returns the failure, if any (the event is then `failed` with the error)."""
+    modules (`events.translate`, unless the caller read it already) given to each registered handler once,
+    all its writes together or none. Sets the event's status; returns the failure, if any (the event is
+    then `failed` with the error)."""
     acted = False
     try:
         with transaction.atomic():
             if event.type == "account.updated":
                 acted = account_status_update(event.payload)
             elif schema_name is not None and event.type in stripe_events.HANDLED:
+                if meaning is None:
+                    meaning = stripe_events.translate(event.payload, account_id=event.account_id)
                 with schema_context(schema_name):
-                    for name, record in stripe_events.translate(event.payload, account_id=event.account_id):
+                    for name, record in meaning:
                         for handler in callbacks.handlers_for(name):
                             handler(record)
                             acted = True
@@ -221,20 +227,21 @@ def events_drain(*, company_id: int, limit: int = DRAIN_BATCH) -> int:
             )
             if not events:
                 return done
-            rest = _act_in_batches(events, schema_name)
-            for event in rest:
-                _act(event, schema_name)
+            for event, meaning in _act_in_batches(events, schema_name):
+                _act(event, schema_name, meaning)
             WebhookEvent.objects.bulk_update(events, ["status", "processed_at", "error"])
         done += len(events)
 
 
-def _act_in_batches(events: list[WebhookEvent], schema_name: str | None) -> list[WebhookEvent]:
-    """Give each batch handler its records at once; returns the events left to act on one by one."""
+def _act_in_batches(events: list[WebhookEvent], schema_name: str | None) -> list[tuple[WebhookEvent, Meaning | None]]:
+    """Give each batch handler its records at once; returns the events left to act on one by one, with
+    what they mean where it could be read (None: `_act` reads it, and keeps the error if it cannot)."""
     if schema_name is None:
-        return events
+        return [(event, None) for event in events]
     grouped: dict[str, list[tuple[WebhookEvent, Any]]] = {}
-    rest: list[WebhookEvent] = []
+    rest: list[tuple[WebhookEvent, Meaning | None]] = []
     for event in events:
+        found: Meaning | None
         try:
             found = (
                 stripe_events.translate(event.payload, account_id=event.account_id)
@@ -242,11 +249,11 @@ def _act_in_batches(events: list[WebhookEvent], schema_name: str | None) -> list
                 else []
             )
         except Exception:  # e.g. Stripe asked for a refund list and did not answer: `_act` keeps the error
-            found = []
-        if len(found) == 1 and callbacks.batch_handler_for(found[0][0]) is not None:
+            found = None
+        if found is not None and len(found) == 1 and callbacks.batch_handler_for(found[0][0]) is not None:
             grouped.setdefault(found[0][0], []).append((event, found[0][1]))
         else:
-            rest.append(event)
+            rest.append((event, found))
     for name, pairs in grouped.items():
         handler = callbacks.batch_handler_for(name)
         assert handler is not None
@@ -255,7 +262,7 @@ def _act_in_batches(events: list[WebhookEvent], schema_name: str | None) -> list
                 handler([record for _event, record in pairs])
         except Exception:
             logger.warning("a batch of %s %s events is taken one by one", len(pairs), name, exc_info=True)
-            rest.extend(event for event, _record in pairs)
+            rest.extend((event, [(name, record)]) for event, record in pairs)
             continue
         now = timezone.now()
         for event, _record in pairs:
@@ -322,7 +329,7 @@ def account_connect(*, by: Any, company: Any, country: str, email: str, return_u
     name on owners' statements): made once, then the onboarding link where the company's admin tells
     Stripe who they are. Returns the link's address."""
     require(by, policies.CONNECT)
-    connected = ConnectedAccount.objects.filter(company=company).first()
+    connected = selectors.account_for(company=company)
     if connected is None:
         country = (country or "").strip().upper()
         if country not in COUNTRIES:
@@ -348,9 +355,7 @@ def account_connect(*, by: Any, company: Any, country: str, email: str, return_u
 def account_refresh(*, by: Any, company: Any) -> ConnectedAccount:
     """Ask Stripe again what the company's account can do (after onboarding, without waiting for the event)."""
     require(by, policies.CONNECT)
-    connected = ConnectedAccount.objects.filter(company=company).first()
-    if connected is None:
-        raise ServiceError(gettext("No Stripe account is connected yet."), code="not_connected")
+    connected = selectors.connected_get(company=company)
     answer = stripe_api.account_get(connected.account_id)
     with transaction.atomic():
         return _account_status_keep(ConnectedAccount.objects.select_for_update().get(pk=connected.pk), answer)
@@ -379,7 +384,7 @@ def application_fee_set(*, by: Any, connected: ConnectedAccount, bps: Any) -> Co
 
 # ------------------------------------------------------------------------------------------ payments
 def _open_account(company: Any) -> ConnectedAccount:
-    connected = ConnectedAccount.objects.filter(company=company).first()
+    connected = selectors.account_for(company=company)
     if connected is None or not connected.charges_enabled or not stripe_api.configured():
         raise ServiceError(
             gettext("Online payment is not available yet: please pay at the front desk."), code="gateway_closed"
@@ -409,9 +414,7 @@ def payment_start(
 
 def payment_cancel(*, company: Any, payment_ref: str) -> interface.PaymentState:
     """Cancel a payment nobody finished (it can no longer be paid); refused by Stripe once it is paid."""
-    connected = ConnectedAccount.objects.filter(company=company).first()
-    if connected is None:
-        raise ServiceError(gettext("No Stripe account is connected."), code="not_connected")
+    connected = selectors.connected_get(company=company)
     return stripe_api.intent_cancel(
         account_id=connected.account_id,
         intent_id=payment_ref,
@@ -424,9 +427,7 @@ def refund_create(
 ) -> interface.RefundEvent:
     """Pay back (part of) a payment on the company's account. The answer is the refund as the webhook will
     tell it again: the module records it once, whichever comes first."""
-    connected = ConnectedAccount.objects.filter(company=company).first()
-    if connected is None:
-        raise ServiceError(gettext("No Stripe account is connected."), code="not_connected")
+    connected = selectors.connected_get(company=company)
     return stripe_api.refund_create(
         account_id=connected.account_id,
         intent_id=payment_ref,

@@ -8,7 +8,6 @@ in its metadata (`wuye_account`, `wuye_bills`: ids, comma-separated; `wuye_onlin
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from django.utils import timezone
@@ -17,9 +16,7 @@ from wuye.core.errors import ServiceError
 from wuye.core.ids import as_uuid
 
 from . import services
-from .models import Account, Bill, OnlinePayment, OnlinePurpose, OnlineStatus, Payment, PaymentMethod
-
-logger = logging.getLogger(__name__)
+from .models import Bill, OnlinePayment, OnlinePurpose, OnlineStatus, Payment, PaymentMethod
 
 ACCOUNT_KEY = "wuye_account"
 BILLS_KEY = "wuye_bills"
@@ -27,60 +24,28 @@ ONLINE_KEY = "wuye_online_payment"
 
 
 def _online(payment_ref: str) -> OnlinePayment | None:
-    found = OnlinePayment.objects.select_for_update(of=("self",)).select_related("account")
-    return found.filter(payment_ref=payment_ref).first()
+    return OnlinePayment.objects.select_for_update().filter(payment_ref=payment_ref).first()
+
+
+def _metadata(event: Any) -> tuple[Any, list[Any]]:
+    """The household account and the bills a payment's metadata names (ids; what is not one is left out)."""
+    bills = [key for key in (as_uuid(part) for part in str(event.metadata.get(BILLS_KEY) or "").split(",")) if key]
+    return as_uuid(event.metadata.get(ACCOUNT_KEY)), bills
 
 
 def payment_succeeded(event: Any) -> None:
     """The provider confirmed a payment: one payment in the ledger, allocated to the bills it was for (or,
     if they were paid meanwhile at the desk, oldest first and the rest as prepayment), with its receipt
-    number; the owner's online payment shows it."""
-    online = _online(event.payment_ref)
-    if online is not None:
-        account: Account | None = online.account
-    else:
-        key = as_uuid(event.metadata.get(ACCOUNT_KEY))
-        account = Account.objects.filter(pk=key).first() if key else None
-    if account is None:
-        raise ServiceError(f"payment {event.payment_ref} names no household account of this company", code="no_account")
-    # What the money is for: the chosen bills; everything due (oldest first: None); a prepayment (no bill: []).
-    chosen: list[Bill] | None
-    if online is not None:
-        chosen = None if online.purpose == OnlinePurpose.EVERYTHING else list(online.bills.all())
-    else:
-        bill_ids = [k for k in (as_uuid(part) for part in str(event.metadata.get(BILLS_KEY) or "").split(",")) if k]
-        chosen = (list(Bill.objects.filter(pk__in=bill_ids, account=account)) or None) if bill_ids else None
-
-    def record(chosen: list[Bill] | None) -> Payment:
-        return services.payment_record(
-            by=None,
-            account=account,
-            amount=event.amount,
-            method=PaymentMethod.ONLINE,
-            bills=chosen,
-            reference=event.payment_ref,
-            external_id=event.payment_ref,
-        )
-
-    try:
-        payment = record(chosen)
-    except ServiceError as refused:
-        if not chosen:
-            raise
-        # The money arrived all the same: what those bills no longer owe goes to the oldest, then prepayment.
-        logger.info("payment %s: its bills refused it (%s); recorded oldest first", event.payment_ref, refused.code)
-        payment = record(None)
-    if online is not None and online.status != OnlineStatus.SUCCEEDED:
-        online.status, online.payment, online.failure_message = OnlineStatus.SUCCEEDED, payment, ""
-        online.updated_at = timezone.now()
-        online.save(update_fields=["status", "payment", "failure_message", "updated_at"])
+    number; the owner's online payment shows it. A batch of one (`payments_succeeded`)."""
+    payments_succeeded([event])
 
 
 def payments_succeeded(events: list[Any]) -> None:
-    """Many confirmations at once (the gateway's batch of one company's events): the same ledger as
-    `payment_succeeded` one by one, in a fixed number of statements (`services.online_payments_record`).
-    Refuses the whole batch (ServiceError) when one names no account of the company: the gateway then
-    takes them one by one, and only that one fails."""
+    """Confirmations of payments (a batch of one company's events), in a fixed number of statements
+    whatever their number (`services.online_payments_record`): what each is for comes from its online
+    payment — the chosen bills, everything due (oldest first), or a prepayment (no bill) — or, for a
+    payment started elsewhere, from its metadata. Refuses the whole batch (ServiceError) when one names no
+    account of the company: the gateway then takes them one by one, and only that one fails."""
     refs = list(dict.fromkeys(event.payment_ref for event in events))
     onlines = {
         online.payment_ref: online
@@ -88,18 +53,9 @@ def payments_succeeded(events: list[Any]) -> None:
         .filter(payment_ref__in=refs)
         .prefetch_related("bills")
     }
-    named = {
-        event.payment_ref: as_uuid(event.metadata.get(ACCOUNT_KEY))
-        for event in events
-        if event.payment_ref not in onlines
-    }
-    wanted_bills = {
-        key
-        for event in events
-        if event.payment_ref in named
-        for key in (as_uuid(part) for part in str(event.metadata.get(BILLS_KEY) or "").split(","))
-        if key
-    }
+    # A payment started elsewhere says in its metadata whose it is and which bills it pays.
+    named = {event.payment_ref: _metadata(event) for event in events if event.payment_ref not in onlines}
+    wanted_bills = {key for _account, keys in named.values() for key in keys}
     bill_accounts = (
         dict(Bill.objects.filter(pk__in=wanted_bills).values_list("pk", "account_id")) if wanted_bills else {}
     )
@@ -107,16 +63,14 @@ def payments_succeeded(events: list[Any]) -> None:
     for event in events:
         online = onlines.get(event.payment_ref)
         account_id: Any
+        bill_ids: list[Any] | None
         if online is not None:
             account_id = online.account_id
-            bill_ids: list[Any] | None = (
-                None if online.purpose == OnlinePurpose.EVERYTHING else [bill.pk for bill in online.bills.all()]
-            )
+            bill_ids = None if online.purpose == OnlinePurpose.EVERYTHING else [bill.pk for bill in online.bills.all()]
         else:
-            account_id = named.get(event.payment_ref)
+            account_id, keys = named[event.payment_ref]
             if account_id is None:
                 raise ServiceError(f"payment {event.payment_ref} names no household account", code="no_account")
-            keys = [k for k in (as_uuid(p) for p in str(event.metadata.get(BILLS_KEY) or "").split(",")) if k]
             bill_ids = [key for key in keys if bill_accounts.get(key) == account_id] or None
         receipts.append(
             services.OnlineReceipt(

@@ -95,7 +95,16 @@ def _overdue(accounts: Sequence[Account], as_of: dt.date) -> list[Overdue]:
     for line in per_line:
         # A line's entries always carry their period (the constraint fees_entry_line_dimensions).
         rows[line["account_id"]].append((line["charge_item__name"], cast(dt.date, line["period"]), line["owed"]))
-    units = [account.unit_id for account in accounts if account.pk in rows and account.unit_id]
+    owners = _owners_of([account.unit_id for account in accounts if account.pk in rows and account.unit_id], as_of)
+    return [
+        Overdue(account=account, rows=rows[account.pk], owners=owners[account.unit_id] if account.unit_id else [])
+        for account in accounts
+        if account.pk in rows
+    ]
+
+
+def _owners_of(units: Sequence[uuid.UUID], as_of: dt.date) -> dict[uuid.UUID, list[Owner]]:
+    """The owners of each unit on `as_of`, largest share first (one query)."""
     owners: dict[uuid.UUID, list[Owner]] = defaultdict(list)
     current = (
         Ownership.objects.filter(unit_id__in=units, starts_on__lte=as_of)
@@ -106,11 +115,7 @@ def _overdue(accounts: Sequence[Account], as_of: dt.date) -> list[Overdue]:
     for ownership in current:
         person = ownership.person
         owners[ownership.unit_id].append(Owner(name=person.name, email=(person.email or "").strip()))
-    return [
-        Overdue(account=account, rows=rows[account.pk], owners=owners[account.unit_id] if account.unit_id else [])
-        for account in accounts
-        if account.pk in rows
-    ]
+    return owners
 
 
 def _letter(found: Overdue, *, to: str, text: str, as_of: dt.date, company: str) -> bytes:
@@ -249,13 +254,7 @@ def pay_link_send(*, by: Any, account: Account, bill_id: Any) -> ChaseRecord:
     owed = bill.balance  # type: ignore[attr-defined]  # bill_list's annotation
     if owed <= 0:
         raise ServiceError(_("This bill is already paid."), code="bill_paid", field="bill")
-    today = timezone.localdate()
-    owners = [
-        Owner(name=ownership.person.name, email=(ownership.person.email or "").strip())
-        for ownership in Ownership.objects.filter(unit_id=account.unit_id or uuid.UUID(int=0), starts_on__lte=today)
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gt=today))
-        .select_related("person")
-    ]
+    owners = _owners_of([account.unit_id], timezone.localdate())[account.unit_id] if account.unit_id else []
     addresses = list(dict.fromkeys(owner.email for owner in owners if owner.email))
     if not addresses:
         raise ServiceError(_("No owner of this household has an e-mail address."), code="no_email")

@@ -836,17 +836,22 @@ def _allocate(
     return result
 
 
-def _receipt_number(today: dt.date) -> str:
-    """The next receipt number of the year, under the counter's row lock (one statement makes the year's
-    counter or moves it on): gapless because a payment that rolls back rolls its number back with it."""
+def _receipt_numbers(today: dt.date, count: int = 1) -> int:
+    """Take the next `count` receipt numbers of the year, under the counter's row lock (one statement
+    makes the year's counter or moves it on); returns the last one taken. Gapless because a payment that
+    rolls back rolls its numbers back with it."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO fees_receiptcounter (year, last) VALUES (%s, 1) "
-            "ON CONFLICT (year) DO UPDATE SET last = fees_receiptcounter.last + 1 RETURNING last",
-            [today.year],
+            "INSERT INTO fees_receiptcounter (year, last) VALUES (%s, %s) "
+            "ON CONFLICT (year) DO UPDATE SET last = fees_receiptcounter.last + EXCLUDED.last RETURNING last",
+            [today.year, count],
         )
         (last,) = cursor.fetchone()
-    return f"{today.year}{last:06d}"
+    return int(last)
+
+
+def _receipt_number(today: dt.date, number: int) -> str:
+    return f"{today.year}{number:06d}"
 
 
 @transaction.atomic
@@ -887,7 +892,7 @@ def payment_record(
     today = timezone.localdate()
     payment = Payment(
         account=account,
-        receipt_number=_receipt_number(today),
+        receipt_number=_receipt_number(today, _receipt_numbers(today)),
         method=method,
         amount=value,
         booked_on=today,
@@ -944,13 +949,7 @@ def online_payments_record(receipts: Sequence[OnlineReceipt]) -> dict[str, Payme
         return found
     open_lines = _open_lines_of([accounts[key] for key in {r.account_id for r in todo}])
     today = timezone.localdate()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO fees_receiptcounter (year, last) VALUES (%s, %s) "
-            "ON CONFLICT (year) DO UPDATE SET last = fees_receiptcounter.last + EXCLUDED.last RETURNING last",
-            [today.year, len(todo)],
-        )
-        (last,) = cursor.fetchone()
+    last = _receipt_numbers(today, len(todo))
     payments: list[Payment] = []
     entries: list[LedgerEntry] = []
     for number, receipt in enumerate(todo, start=last - len(todo) + 1):
@@ -962,7 +961,7 @@ def online_payments_record(receipts: Sequence[OnlineReceipt]) -> dict[str, Payme
             lines = mine if mine or not chosen else lines  # its bills paid meanwhile: oldest first
         payment = Payment(
             account=account,
-            receipt_number=f"{today.year}{number:06d}",
+            receipt_number=_receipt_number(today, number),
             method=PaymentMethod.ONLINE,
             amount=value,
             booked_on=today,
@@ -1119,6 +1118,19 @@ def charge_reverse(*, by: Any, line: BillLine, reason: str, amount: Any = None) 
     return new
 
 
+def _refundable_check(payment: Payment, value: Decimal) -> None:
+    """A refund against a payment: not a voided one, and at most what it brought and is not refunded yet."""
+    if PaymentVoid.objects.filter(payment=payment).exists():
+        raise ServiceError(_("This receipt is voided."), code="payment_voided")
+    refunded = Refund.objects.filter(payment=payment).aggregate(t=Sum("amount"))["t"] or ZERO
+    if value > payment.amount - refunded:
+        raise ServiceError(
+            _("At most %(left)s of this payment is left to refund.") % {"left": payment.amount - refunded},
+            code="refund_too_much",
+            field="amount",
+        )
+
+
 @transaction.atomic
 def refund_record(
     *,
@@ -1178,15 +1190,7 @@ def refund_record(
         return refund
     if payment.account_id != account.pk:
         raise ServiceError(_("This payment is of another account."), code="payment_other_account")
-    if PaymentVoid.objects.filter(payment=payment).exists():
-        raise ServiceError(_("This receipt is voided."), code="payment_voided")
-    refunded = Refund.objects.filter(payment=payment).aggregate(t=Sum("amount"))["t"] or ZERO
-    if value > payment.amount - refunded:
-        raise ServiceError(
-            _("At most %(left)s of this payment is left to refund.") % {"left": payment.amount - refunded},
-            code="refund_too_much",
-            field="amount",
-        )
+    _refundable_check(payment, value)
     refund = Refund.objects.create(
         account=account,
         payment=payment,
@@ -1552,6 +1556,8 @@ def online_payment_start(
     from billing_gateway import selectors as gateway_selectors
     from billing_gateway import services as gateway
 
+    from .gateway import ACCOUNT_KEY, BILLS_KEY, ONLINE_KEY
+
     _require_owner(by, account)
     company = gateway_selectors.current_company()
     if not gateway_selectors.payments_open(company=company):
@@ -1578,9 +1584,13 @@ def online_payment_start(
     if value <= 0:
         raise ServiceError(_("There is nothing to pay."), code="amount_zero", field="amount")
     since = timezone.now() - dt.timedelta(hours=12)
-    for started in OnlinePayment.objects.filter(
-        account=account, purpose=purpose, amount=value, status__in=_REUSABLE, created_at__gte=since
-    ).exclude(payment_ref=None):
+    for started in (
+        OnlinePayment.objects.filter(
+            account=account, purpose=purpose, amount=value, status__in=_REUSABLE, created_at__gte=since
+        )
+        .exclude(payment_ref=None)
+        .prefetch_related("bills")
+    ):
         if {bill.pk for bill in started.bills.all()} == {bill.pk for bill in chosen}:
             return started, gateway_selectors.checkout_get(company=company, payment_ref=started.payment_ref or "")
     with transaction.atomic():
@@ -1595,9 +1605,9 @@ def online_payment_start(
             reference=str(online.pk),
             metadata={
                 "wuye_company": company.slug,
-                "wuye_account": str(account.pk),
-                "wuye_bills": ",".join(str(bill.pk) for bill in chosen),
-                "wuye_online_payment": str(online.pk),
+                ACCOUNT_KEY: str(account.pk),
+                BILLS_KEY: ",".join(str(bill.pk) for bill in chosen),
+                ONLINE_KEY: str(online.pk),
             },
             description=f"{company.name} · {account.label}",
         )
@@ -1654,15 +1664,7 @@ def online_refund(*, by: Any, online: OnlinePayment, amount: Any, reason: str) -
     payment = online.payment
     if online.status != OnlineStatus.SUCCEEDED or payment is None or not online.payment_ref:
         raise ServiceError(_("Only a paid online payment can be refunded."), code="not_paid")
-    if PaymentVoid.objects.filter(payment=payment).exists():
-        raise ServiceError(_("This receipt is voided."), code="payment_voided")
-    refunded = Refund.objects.filter(payment=payment).aggregate(t=Sum("amount"))["t"] or ZERO
-    if value > payment.amount - refunded:
-        raise ServiceError(
-            _("At most %(left)s of this payment can still be refunded.") % {"left": payment.amount - refunded},
-            code="refund_too_much",
-            field="amount",
-        )
+    _refundable_check(payment, value)  # before asking the provider; refund_record asks again under the lock
     answer = gateway.refund_create(
         company=gateway_selectors.current_company(),
         payment_ref=online.payment_ref,
@@ -1809,16 +1811,7 @@ def difference_record_payment(*, by: Any, difference: ReconciliationDifference) 
     if state.status != interface.SUCCEEDED:
         raise ServiceError(_("The provider does not hold this payment as paid."), code="not_paid")
     with transaction.atomic():
-        payment_succeeded(
-            interface.PaymentEvent(
-                event_ref="",
-                payment_ref=state.payment_ref,
-                status=state.status,
-                amount=state.amount,
-                currency=state.currency,
-                metadata=state.metadata,
-            )
-        )
+        payment_succeeded(state)  # what the provider's event would have brought
         return difference_resolve(
             by=by,
             difference=difference,

@@ -13,7 +13,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-import stripe
 
 from billing_gateway import services as gateway
 from billing_gateway.models import ConnectedAccount, EventStatus, WebhookEvent
@@ -21,6 +20,7 @@ from modules.fees import selectors
 from modules.fees.models import Bill, Payment, PaymentMethod, Refund
 from tests.support import estate as estate_support
 from tests.support import fees as fees_support
+from tests.support.stripe_relay import stripe_signature
 from wuye.core.errors import ServiceError
 from wuye.testing.plugin import CompanyFixture, in_company
 
@@ -30,8 +30,7 @@ PAYMENTS, REFUNDS, DELIVERIES, FORGED_SHARE = 300, 10, 1000, 0.05
 
 
 def _signed(payload: bytes, secret: str = SECRET) -> str:
-    timestamp = int(time.time())
-    return f"t={timestamp},v1={stripe.WebhookSignature._compute_signature(f'{timestamp}.{payload.decode()}', secret)}"
+    return stripe_signature(payload, secret)
 
 
 def _event(event_id: str, kind: str, data: dict[str, Any]) -> bytes:

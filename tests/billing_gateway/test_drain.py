@@ -14,7 +14,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-import stripe
 
 from billing_gateway import services as gateway
 from billing_gateway.models import ConnectedAccount, EventStatus, WebhookEvent
@@ -23,6 +22,7 @@ from modules.fees import selectors
 from modules.fees.models import Bill, OnlinePayment, OnlineStatus, Payment
 from tests.support import estate as estate_support
 from tests.support import fees as fees_support
+from tests.support.stripe_relay import stripe_signature
 from wuye.testing.plugin import CompanyFixture, in_company
 
 SECRET = "whsec_drain_test"
@@ -42,9 +42,7 @@ def _receive(event_id: str, intent: dict[str, Any]) -> WebhookEvent:
             "data": {"object": intent},
         }
     ).encode()
-    timestamp = int(time.time())
-    signature = stripe.WebhookSignature._compute_signature(f"{timestamp}.{body.decode()}", SECRET)
-    stored, _created = gateway.event_receive(payload=body, signature=f"t={timestamp},v1={signature}")
+    stored, _created = gateway.event_receive(payload=body, signature=stripe_signature(body, SECRET))
     return stored
 
 
@@ -202,9 +200,7 @@ def test_an_event_that_cannot_be_read_fails_alone_and_does_not_hold_the_drain(
             "created": int(time.time()), "data": {"object": {"id": "ch_1", "object": "charge",
                                                              "payment_intent": "pi_1"}}}  # fmt: skip
     payload = json.dumps(body).encode()
-    timestamp = int(time.time())
-    signature = stripe.WebhookSignature._compute_signature(f"{timestamp}.{payload.decode()}", SECRET)
-    gateway.event_receive(payload=payload, signature=f"t={timestamp},v1={signature}")
+    gateway.event_receive(payload=payload, signature=stripe_signature(payload, SECRET))
     _receive("evt_fine", _intent("pi_fine", "200.00", accounts["a"].pk, [bills[("a", 1)]]))
     assert gateway.events_drain(company_id=company_a.company.pk) == 2
     statuses = dict(WebhookEvent.objects.values_list("event_id", "status"))

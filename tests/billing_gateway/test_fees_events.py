@@ -11,13 +11,13 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-import stripe
 
 from billing_gateway import services as gateway
 from billing_gateway.models import ConnectedAccount, EventStatus, WebhookEvent
 from modules.fees import selectors, services
 from modules.fees.models import Bill, Payment, PaymentMethod, Refund
 from tests.support import fees as fees_support
+from tests.support.stripe_relay import stripe_signature
 from wuye.core.errors import ServiceError
 from wuye.testing.plugin import CompanyFixture, in_company
 
@@ -49,9 +49,7 @@ def _deliver(event_id: str, kind: str, data: dict[str, Any]) -> WebhookEvent:
             "data": {"object": data},
         }
     ).encode()
-    timestamp = int(time.time())
-    signature = stripe.WebhookSignature._compute_signature(f"{timestamp}.{payload.decode()}", SECRET)
-    event, _created = gateway.event_receive(payload=payload, signature=f"t={timestamp},v1={signature}")
+    event, _created = gateway.event_receive(payload=payload, signature=stripe_signature(payload, SECRET))
     return event
 
 

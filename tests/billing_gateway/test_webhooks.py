@@ -11,11 +11,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-import stripe
 from django.conf import settings
 from django.test import Client
 
 from billing_gateway.models import ConnectedAccount, EventStatus, WebhookEvent
+from tests.support.stripe_relay import stripe_signature
 from wuye.testing.plugin import CompanyFixture
 
 SECRET = "whsec_test_gateway_secret"
@@ -51,9 +51,7 @@ def _event(event_id: str, *, account: str = "acct_alpha0001", kind: str = "accou
 
 
 def _signed(payload: bytes, *, secret: str = SECRET, at: int | None = None) -> str:
-    timestamp = int(time.time()) if at is None else at
-    signature = stripe.WebhookSignature._compute_signature(f"{timestamp}.{payload.decode()}", secret)
-    return f"t={timestamp},v1={signature}"
+    return stripe_signature(payload, secret, at=at)
 
 
 def _post(client: Client, payload: bytes, signature: str | None) -> Any:
