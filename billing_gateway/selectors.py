@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext
 
-from wuye.core.errors import ServiceError
+from wuye.core.errors import NotFound, ServiceError
 
 from . import interface, stripe_api
 from .models import ConnectedAccount
@@ -62,6 +62,15 @@ def payment_get(*, company: Any, payment_ref: str) -> interface.PaymentState:
 def settlements(*, company: Any, start: dt.datetime, end: dt.datetime) -> list[interface.Settlement]:
     connected = connected_get(company=company)
     return stripe_api.settlements(account_id=connected.account_id, start=start, end=end)
+
+
+def account_get(*, account_pk: Any) -> ConnectedAccount:
+    """One connected account by its row id, as the vendor's page posts it; anything else is not found."""
+    key = str(account_pk or "").strip()
+    found = ConnectedAccount.objects.filter(pk=int(key)).first() if key.isdigit() else None
+    if found is None:
+        raise NotFound(gettext("No such account."))
+    return found
 
 
 def accounts_list() -> QuerySet[ConnectedAccount]:

@@ -24,12 +24,11 @@ from django.views.decorators.http import require_POST
 
 from tenants.views import vendor_required
 from wuye.accounts.policies import acting_user
-from wuye.core.errors import NotFound, PolicyDenied, ServiceError
+from wuye.core.errors import PolicyDenied, ServiceError
 from wuye.core.policies import allowed
 from wuye.portal.views import form_errors_add, refusal
 
 from . import policies, selectors, services, stripe_api
-from .models import ConnectedAccount
 
 
 @csrf_exempt  # Stripe signs the body instead; there is no session here
@@ -133,9 +132,7 @@ def accounts(request: HttpRequest) -> HttpResponse:
     """Every company's connected Stripe account, its state, and the platform's fee (POST: set one)."""
     if request.method == "POST":
         try:
-            connected = ConnectedAccount.objects.filter(pk=request.POST.get("account") or 0).first()
-            if connected is None:
-                raise NotFound(_("No such account."))
+            connected = selectors.account_get(account_pk=request.POST.get("account"))
             services.application_fee_set(by=acting_user(request), connected=connected, bps=request.POST.get("bps"))
         except ServiceError as error:
             if error.http_status in (403, 404):

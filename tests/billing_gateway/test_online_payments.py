@@ -502,6 +502,10 @@ def test_the_vendor_sets_the_platform_fee_and_nobody_else_can(
         assert connected.application_fee_bps == 250, bad
     with pytest.raises(ServiceError):
         gateway.application_fee_set(by=home["admin"], connected=connected, bps=0)
+    for nonsense in ("x", "", str(connected.pk + 1000)):  # no such account: not found, nothing changes
+        assert vendor_client.post("/billing/accounts/", {"account": nonsense, "bps": "1"}).status_code == 404
+    connected.refresh_from_db()
+    assert connected.application_fee_bps == 250
 
 
 def test_when_stripe_does_not_answer_nothing_is_started(
